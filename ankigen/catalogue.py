@@ -1,0 +1,455 @@
+"""The load stage: read catalogue folders into a :class:`~ankigen.model.Catalogue`.
+
+Every ``*.yaml`` file of every folder is read (sorted by path) with PyYAML's *safe* composer,
+which keeps each value's line so that every mistake can be reported where it was made. The
+files are checked against the format documented in the README: required and unknown keys (with
+a "did you mean"), types, duplicate keys, rule ids, and every expression through the whitelist
+parser. All problems of all files are collected and raised together as one
+:class:`~ankigen.errors.CatalogueError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ankigen.errors import CatalogueError, Location, Problem, UsageError
+from ankigen.expressions import (
+    VARIABLE_NAME,
+    Definition,
+    ExpressionError,
+    Node,
+    Scope,
+    parse_expression,
+    parse_signature,
+    variables,
+)
+from ankigen.model import Assumption, Catalogue, Rule
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000  # YAML values in one file, counting every use of an alias
+MAX_NAME = 200
+MAX_CONTEXT = 2000
+RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+TAG = re.compile(r"[^\s\"]+")
+ASSUMPTION = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=|!=|>|<)\s*0\s*")
+
+FILE_KEYS = ("deck", "tags", "define", "rules")
+FILE_REQUIRED = ("deck", "rules")
+RULE_KEYS = (
+    "id", "name", "function", "derivative", "variable", "context",
+    "tags", "assume", "source",
+)  # fmt: skip
+RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
+
+
+def catalogue_files(folders: Sequence[Path]) -> list[Path]:
+    """The ``*.yaml`` files of the folders, sorted by path within each folder."""
+    files: list[Path] = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: no such catalogue folder")
+        files.extend(sorted(p for p in folder.rglob("*.yaml") if p.is_file()))
+    return files
+
+
+def load_catalogue(folders: Sequence[Path]) -> Catalogue:
+    """Read and check every catalogue file of ``folders``; raise one error listing all problems."""
+    files = catalogue_files(folders)
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    first_seen: dict[str, Location] = {}
+    for path in files:
+        reader = _FileReader(path)
+        for rule in reader.read():
+            if rule.id in first_seen:
+                reader.problems.append(
+                    Problem(
+                        f"duplicate id; first used at {first_seen[rule.id]}", rule.location, rule.id
+                    )
+                )
+                continue
+            first_seen[rule.id] = rule.location
+            rules.append(rule)
+        problems.extend(reader.problems)
+    if problems:
+        raise CatalogueError(problems)
+    if not rules:
+        where = ", ".join(str(f) for f in folders)
+        raise CatalogueError(f"{where}: no rules found (a catalogue is a folder of *.yaml files)")
+    return Catalogue(tuple(rules), tuple(files))
+
+
+# --- reading YAML with lines ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A YAML value with the line it starts on: str for scalars, list or dict otherwise."""
+
+    data: str | list[_Value] | dict[str, _Value]
+    line: int
+    tag: str  # "str", "int", "float", "bool", "null", "seq" or "map"
+
+    def kind(self) -> str:
+        return {"seq": "a list", "map": "a mapping", "null": "empty"}.get(self.tag, "a " + self.tag)
+
+
+class _FileReader:
+    """Reads one catalogue file, collecting its problems instead of stopping at the first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.nodes = 0
+
+    def problem(self, message: str, line: int | None = None, rule_id: str | None = None) -> None:
+        self.problems.append(Problem(message, Location(self.path, line), rule_id))
+
+    def read(self) -> Iterator[Rule]:
+        root = self._compose()
+        if root is None:
+            return
+        if root.tag != "map" or not isinstance(root.data, dict):
+            self.problem(
+                f"the file must be a mapping with 'deck' and 'rules', not {root.kind()}", root.line
+            )
+            return
+        top = self._keys(root.data, FILE_KEYS, FILE_REQUIRED, root.line, None)
+        deck = self._deck(top.get("deck"))
+        tags = self._tags(top.get("tags"), None)
+        definitions = self._definitions(top.get("define"))
+        rules = top.get("rules")
+        if rules is None:
+            return
+        if rules.tag != "seq" or not isinstance(rules.data, list):
+            self.problem(f"'rules' must be a list of rules, not {rules.kind()}", rules.line)
+            return
+        for entry in rules.data:
+            rule = self._rule(entry, deck, tags, definitions)
+            if rule is not None:
+                yield rule
+
+    def _compose(self) -> _Value | None:
+        try:
+            raw = self.path.read_bytes()
+        except OSError as error:
+            self.problem(f"cannot read the file: {error.strerror or error}")
+            return None
+        if len(raw) > MAX_FILE_BYTES:
+            self.problem(
+                f"the file is {len(raw) / 1e6:.1f} MB; a catalogue file may be at most 5 MB"
+            )
+            return None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            bad_line = raw[: error.start].count(b"\n") + 1
+            self.problem(f"the file is not UTF-8 text (byte {error.start})", bad_line)
+            return None
+        if not text.strip():
+            self.problem("the file is empty")
+            return None
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = mark.line + 1 if mark else None
+            column = f" (column {mark.column + 1})" if mark else ""
+            what = error.problem or error.context or "invalid YAML"
+            if "\t" in what or "'\\t'" in what:
+                what += "; indent with spaces, not tabs"
+            self.problem(f"YAML syntax error: {what}{column}", line)
+            return None
+        except yaml.YAMLError as error:
+            self.problem(f"YAML error: {error}")
+            return None
+        if node is None:
+            self.problem("the file is empty")
+            return None
+        try:
+            return self._convert(node)
+        except _TooLarge:
+            self.problem(
+                f"the file expands to more than {MAX_NODES} values (too many aliases?)",
+                node.start_mark.line + 1,
+            )
+            return None
+
+    def _convert(self, node: yaml.Node) -> _Value:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooLarge
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            tag = node.tag.rsplit(":", 1)[-1]
+            return _Value(
+                node.value, line, tag if tag in ("int", "float", "bool", "null") else "str"
+            )
+        if isinstance(node, yaml.SequenceNode):
+            return _Value([self._convert(item) for item in node.value], line, "seq")
+        assert isinstance(node, yaml.MappingNode)
+        mapping: dict[str, _Value] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem("a key must be a plain name", key_line)
+                continue
+            key = key_node.value
+            if key == "<<":
+                self.problem("merge keys ('<<') are not supported; write the keys out", key_line)
+                continue
+            if key in mapping:
+                self.problem(f"duplicate key '{key}' (first on line {mapping[key].line})", key_line)
+                continue
+            mapping[key] = self._convert(value_node)
+        return _Value(mapping, line, "map")
+
+    # --- the format ------------------------------------------------------------------------------
+
+    def _keys(
+        self,
+        mapping: dict[str, _Value],
+        allowed: Sequence[str],
+        required: Sequence[str],
+        line: int,
+        rule_id: str | None,
+    ) -> dict[str, _Value]:
+        for key, value in mapping.items():
+            if key not in allowed:
+                hint = _did_you_mean(key, allowed)
+                self.problem(f"unknown key '{key}'{hint}", value.line, rule_id)
+        for key in required:
+            if key not in mapping:
+                self.problem(f"missing required key '{key}'", line, rule_id)
+        return {k: v for k, v in mapping.items() if k in allowed}
+
+    def _text(self, value: _Value | None, key: str, rule_id: str | None, limit: int) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value.data, str) or value.tag == "null":
+            self.problem(f"'{key}' must be text, not {value.kind()}", value.line, rule_id)
+            return None
+        text = value.data.strip()
+        if not text:
+            self.problem(f"'{key}' is empty", value.line, rule_id)
+            return None
+        if len(text) > limit:
+            self.problem(
+                f"'{key}' is {len(text)} characters long; the limit is {limit}", value.line, rule_id
+            )
+            return None
+        return text
+
+    def _deck(self, value: _Value | None) -> str | None:
+        deck = self._text(value, "deck", None, MAX_NAME)
+        if deck is not None and value is not None and any(not p.strip() for p in deck.split("::")):
+            self.problem(f"deck name {deck!r} has an empty part between '::'", value.line)
+            return None
+        return deck
+
+    def _tags(self, value: _Value | None, rule_id: str | None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        items = value.data if isinstance(value.data, list) else None
+        if items is None:
+            self.problem(
+                f"'tags' must be a list such as [activation, loss], not {value.kind()}",
+                value.line,
+                rule_id,
+            )
+            return ()
+        tags = []
+        for item in items:
+            if not isinstance(item.data, str) or item.tag == "null" or not TAG.fullmatch(item.data):
+                self.problem(
+                    f"tag {_shown(item)} must be one word without spaces or quotes",
+                    item.line,
+                    rule_id,
+                )
+                continue
+            tags.append(item.data)
+        return tuple(tags)
+
+    def _definitions(self, value: _Value | None) -> tuple[Definition, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value.data, dict):
+            self.problem(
+                f"'define' must map 'name(x)' to an expression, not {value.kind()}", value.line
+            )
+            return ()
+        definitions: dict[str, Definition] = {}
+        for signature, body in value.data.items():
+            try:
+                name, params = parse_signature(signature)
+                if name in definitions:
+                    raise ExpressionError(f"helper '{name}' is defined twice")
+                scope = Scope(definitions, "e" if "e" in params else "x")
+                expr = parse_expression(self._expression_text(body, f"define {name}"), scope)
+            except ExpressionError as error:
+                self.problem(f"define '{signature}': {error.reason}", body.line)
+                continue
+            except _NotText:
+                continue
+            unknown = variables(expr) - set(params)
+            if unknown:
+                names = ", ".join(sorted(unknown))
+                self.problem(
+                    f"define '{signature}': uses {names}, which is not a parameter", body.line
+                )
+                continue
+            definitions[name] = Definition(name, params, expr)
+        return tuple(definitions.values())
+
+    def _expression_text(self, value: _Value, key: str, rule_id: str | None = None) -> str:
+        if not isinstance(value.data, str) or value.tag in ("null", "bool"):
+            self.problem(f"'{key}' must be an expression, not {value.kind()}", value.line, rule_id)
+            raise _NotText
+        return value.data
+
+    def _rule(
+        self,
+        entry: _Value,
+        deck: str | None,
+        file_tags: tuple[str, ...],
+        definitions: tuple[Definition, ...],
+    ) -> Rule | None:
+        if not isinstance(entry.data, dict):
+            self.problem(f"a rule must be a mapping of keys, not {entry.kind()}", entry.line)
+            return None
+        rule_id = self._rule_id(entry.data.get("id"))
+        fields = self._keys(entry.data, RULE_KEYS, RULE_REQUIRED, entry.line, rule_id)
+        count = len(self.problems)
+        name = self._text(fields.get("name"), "name", rule_id, MAX_NAME)
+        context = self._text(fields.get("context"), "context", rule_id, MAX_CONTEXT)
+        source = self._text(fields.get("source"), "source", rule_id, MAX_CONTEXT)
+        variable = self._variable(fields.get("variable"), rule_id)
+        assumptions = self._assumptions(fields.get("assume"), rule_id)
+        tags = self._tags(fields.get("tags"), rule_id)
+        scope = Scope({d.name: d for d in definitions}, variable)
+        function = self._parse(fields.get("function"), "function", scope, rule_id)
+        derivative = self._parse(fields.get("derivative"), "derivative", scope, rule_id)
+        if function is not None and derivative is not None:
+            self._check_variables(function[0], derivative[0], fields["derivative"].line, rule_id)
+        if len(self.problems) > count or None in (
+            rule_id,
+            name,
+            context,
+            deck,
+            function,
+            derivative,
+        ):
+            return None
+        assert rule_id and name and context and deck and function and derivative
+        return Rule(
+            id=rule_id,
+            name=name,
+            deck=deck,
+            function=function[0],
+            derivative=derivative[0],
+            variable=variable,
+            context=context,
+            tags=tuple(dict.fromkeys((*file_tags, *tags))),
+            assumptions=assumptions,
+            source=source,
+            definitions=definitions,
+            function_text=function[1],
+            derivative_text=derivative[1],
+            location=Location(self.path, entry.line),
+            derivative_location=Location(self.path, fields["derivative"].line),
+        )
+
+    def _rule_id(self, value: _Value | None) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value.data, str) or value.tag == "null":
+            self.problem(f"'id' must be text, not {value.kind()}", value.line)
+            return None
+        if not RULE_ID.fullmatch(value.data):
+            self.problem(
+                f"id {value.data!r} must be lowercase letters and digits joined by single hyphens",
+                value.line,
+            )
+            return None
+        return value.data
+
+    def _variable(self, value: _Value | None, rule_id: str | None) -> str:
+        if value is None:
+            return "x"
+        if (
+            not isinstance(value.data, str)
+            or not VARIABLE_NAME.fullmatch(value.data)
+            or "__" in value.data
+        ):
+            self.problem(
+                f"'variable' must be a variable name such as x or w, not {_shown(value)}",
+                value.line,
+                rule_id,
+            )
+            return "x"
+        return value.data
+
+    def _assumptions(self, value: _Value | None, rule_id: str | None) -> tuple[Assumption, ...]:
+        if value is None:
+            return ()
+        items = value.data if isinstance(value.data, list) else [value]
+        result = []
+        for item in items:
+            match = ASSUMPTION.fullmatch(item.data) if isinstance(item.data, str) else None
+            if match is None:
+                self.problem(
+                    f"assumption {_shown(item)} must compare one symbol with 0, such as 'x > 0'",
+                    item.line,
+                    rule_id,
+                )
+                continue
+            result.append(Assumption(match.group(1), match.group(2)))
+        return tuple(result)
+
+    def _parse(
+        self, value: _Value | None, key: str, scope: Scope, rule_id: str | None
+    ) -> tuple[Node, str] | None:
+        if value is None:
+            return None
+        try:
+            text = self._expression_text(value, key, rule_id)
+            return parse_expression(text, scope), text.strip()
+        except ExpressionError as error:
+            self.problem(f"{key}: {error.reason}", value.line, rule_id)
+        except _NotText:
+            pass
+        return None
+
+    def _check_variables(
+        self, function: Node, derivative: Node, line: int, rule_id: str | None
+    ) -> None:
+        """A derivative cannot bring in a variable its function lacks: most likely a typo."""
+        extra = variables(derivative) - variables(function)
+        for name in sorted(extra):
+            hint = _did_you_mean(name, sorted(variables(function)))
+            self.problem(
+                f"derivative uses '{name}', which the function does not{hint}", line, rule_id
+            )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _NotText(Exception):
+    pass
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _shown(value: _Value) -> str:
+    return repr(value.data) if isinstance(value.data, str) else value.kind()

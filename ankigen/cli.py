@@ -1,0 +1,108 @@
+"""The ``ankigen`` command: parse options, call one library function, print its report.
+
+Exit codes are documented in :mod:`ankigen.errors`. The heavy libraries (sympy, genanki) are
+imported only by the commands that need them, so ``ankigen --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from ankigen import __version__
+from ankigen.errors import NotProvedError
+
+_folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+_bundled = click.option(
+    "--bundled/--no-bundled",
+    default=None,
+    help="Include the built-in catalogue. Default: only when no FOLDERS are given.",
+)
+_timeout = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds allowed to prove one derivative.",
+)
+_jobs = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the proofs [default: one per core].",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ankigen")
+def main() -> None:
+    """Turn a YAML catalogue of derivative rules into an Anki deck, every derivative proved.
+
+    With no FOLDERS, the commands use the catalogue that ships with ankigen.
+    """
+
+
+@main.command()
+@_folders
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("ankigen.apkg"),
+    show_default=True,
+    help="Where to write the deck.",
+)
+@_bundled
+@_timeout
+@_jobs
+def build(
+    folders: Sequence[Path], output: Path, bundled: bool | None, timeout: float, jobs: int | None
+) -> None:
+    """Prove every rule of FOLDERS and write them as an Anki deck (.apkg)."""
+    from ankigen import build as pipeline
+
+    report = pipeline.build(list(folders), output, bundled, pipeline.Options(timeout, jobs))
+    click.echo(
+        f"{len(report.check.rules)} rules, all proved: {report.notes} notes, "
+        f"{report.cards} cards in {len(report.decks)} decks"
+    )
+    click.echo(f"wrote {report.output}")
+
+
+@main.command()
+@_folders
+@_bundled
+@_timeout
+@_jobs
+def check(folders: Sequence[Path], bundled: bool | None, timeout: float, jobs: int | None) -> None:
+    """Prove every rule of FOLDERS, one line per rule; exit 0 only if all are proved."""
+    from ankigen import build as pipeline
+
+    report = pipeline.check(list(folders), bundled, pipeline.Options(timeout, jobs))
+    width = max(len(rule.id) for rule in report.rules)
+    for rule, verdict in zip(report.rules, report.verdicts, strict=True):
+        click.echo(f"{verdict.status:<10}  {rule.id:<{width}}  {verdict.method}".rstrip())
+    counts = report.counts()
+    summary = ", ".join(
+        f"{counts[s]} {s}" for s in ("proved", "refuted", "not proved") if s in counts
+    )
+    click.echo(f"{len(report.rules)} rules: {summary}")
+    if not report.all_proved:
+        raise NotProvedError(report.problems())
+
+
+@main.command("list")
+@_folders
+@_bundled
+def list_rules(folders: Sequence[Path], bundled: bool | None) -> None:
+    """List the rules of FOLDERS with their id, deck and tags (no proofs)."""
+    from ankigen import build as pipeline
+
+    rules = pipeline.load(list(folders), bundled).rules
+    width = max(len(rule.id) for rule in rules)
+    for rule in rules:
+        tags = " ".join(rule.tags)
+        click.echo(f"{rule.id:<{width}}  {rule.deck}  [{tags}]")

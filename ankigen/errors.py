@@ -1,0 +1,106 @@
+"""The one exception family of ankigen, and the exit codes, documented here and nowhere else.
+
+Exit codes of the ``ankigen`` command:
+
+====  ==========================================================================
+0     success: every rule proved (and, for ``build``, the deck written)
+1     a derivative was refuted or not proved: nothing was written
+2     the catalogue or the command line is wrong (YAML, keys, expressions)
+3     the output could not be written (missing or read-only folder, disk full)
+====  ==========================================================================
+
+Every error carries its problems as data (:class:`Problem`: file, line, rule id, message) and
+formats them in one place, one line each, so that a catalogue with three mistakes yields three
+located lines in a single run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+EXIT_OK = 0
+EXIT_NOT_PROVED = 1
+EXIT_CATALOGUE = 2
+EXIT_OUTPUT = 3
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: a file and, when known, a 1-based line."""
+
+    path: Path
+    line: int | None = None
+
+    def __str__(self) -> str:
+        shown = _display_path(self.path)
+        return f"{shown}:{self.line}" if self.line is not None else shown
+
+
+def _display_path(path: Path) -> str:
+    """A path relative to the working folder when it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake, with as much of its location as is known."""
+
+    message: str
+    location: Location | None = None
+    rule_id: str | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.location is not None:
+            parts.append(str(self.location))
+        if self.rule_id is not None:
+            parts.append(f"rule '{self.rule_id}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class AnkigenError(click.ClickException):
+    """Root of every error ankigen reports to a user; never shown with a traceback."""
+
+    exit_code = EXIT_CATALOGUE
+
+    def __init__(self, problems: Iterable[Problem] | str) -> None:
+        self.problems: tuple[Problem, ...] = (
+            (Problem(problems),) if isinstance(problems, str) else tuple(problems)
+        )
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def show(self, file: object = None) -> None:
+        """Print one line per problem on standard error, with no 'Error:' prefix to parse away."""
+        click.echo(self.format_message(), err=True)
+
+
+class CatalogueError(AnkigenError):
+    """The catalogue cannot be read: YAML, keys, types, ids or expressions."""
+
+    exit_code = EXIT_CATALOGUE
+
+
+class UsageError(AnkigenError):
+    """The command was given something it cannot use (a missing folder, a bad option value)."""
+
+    exit_code = EXIT_CATALOGUE
+
+
+class NotProvedError(AnkigenError):
+    """At least one claimed derivative was refuted or could not be proved."""
+
+    exit_code = EXIT_NOT_PROVED
+
+
+class OutputError(AnkigenError):
+    """The deck could not be written where it was asked for."""
+
+    exit_code = EXIT_OUTPUT

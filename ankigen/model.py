@@ -1,0 +1,64 @@
+"""The typed records that travel between the pipeline's stages: load → verify → render → write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ankigen.errors import Location
+from ankigen.expressions import Definition, Node
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A condition on one symbol from a rule's ``assume:`` list, such as ``x > 0``."""
+
+    symbol: str
+    relation: str  # one of > >= < <= !=
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.relation} 0"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One derivative fact from the catalogue, parsed and located, not yet proved."""
+
+    id: str
+    name: str
+    deck: str
+    function: Node
+    derivative: Node
+    variable: str
+    context: str
+    tags: tuple[str, ...]
+    assumptions: tuple[Assumption, ...]
+    source: str | None
+    definitions: tuple[Definition, ...]  # the helpers of the rule's file, in order
+    function_text: str
+    derivative_text: str
+    location: Location  # where the rule starts
+    derivative_location: Location  # where its claim is written: verdicts point here
+
+    @property
+    def used_definitions(self) -> tuple[Definition, ...]:
+        """The helpers this rule's expressions call, directly or through other helpers."""
+        from ankigen.expressions import called_names
+
+        by_name = {d.name: d for d in self.definitions}
+        wanted: set[str] = set()
+        todo = [*called_names(self.function), *called_names(self.derivative)]
+        while todo:
+            name = todo.pop()
+            if name in by_name and name not in wanted:
+                wanted.add(name)
+                todo.extend(called_names(by_name[name].body))
+        return tuple(d for d in self.definitions if d.name in wanted)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every rule of the catalogue folders, in a stable order (by file path, then position)."""
+
+    rules: tuple[Rule, ...]
+    files: tuple[Path, ...]

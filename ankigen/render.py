@@ -1,0 +1,101 @@
+"""The render stage: turn proved rules into the fields of Anki notes.
+
+The note type is designed to stay stable for years: Anki matches note types by id, and any
+change to the number, order or names of its fields or templates makes learners' existing notes
+stop updating. So :data:`NOTE_TYPE` fixes them now, with room for what later features need
+(``Plot``, ``Source``); template text and CSS can change freely.
+
+Math is MathJax (``\\( … \\)`` and ``\\[ … \\]``), printed from the same parsed expressions that
+were proved; every field is HTML-escaped, so catalogue text can never inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from ankigen import latex
+from ankigen.model import Rule
+from ankigen.resources import asset_text
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """An Anki note type: its fixed identity, its fields in order, and its one card template."""
+
+    id: int
+    name: str
+    fields: tuple[str, ...]
+    template_name: str
+    front: str
+    back: str
+    css: str
+
+
+@dataclass(frozen=True)
+class RenderedNote:
+    """One note, ready to be written: its deck, tags, stable key and field values in order."""
+
+    rule_id: str
+    deck: str
+    tags: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+# Never change these ids, names or orders: learners' collections depend on them.
+NOTE_TYPE_ID = 1_782_146_305
+NOTE_TYPE_NAME = "ankigen derivative"
+FIELDS = ("Id", "Name", "Question", "Answer", "Context", "Definitions", "Plot", "Source")
+TEMPLATE_NAME = "Derivative"
+
+
+def note_type() -> NoteType:
+    """The note type every ankigen note uses, with the templates and CSS from ``assets/``."""
+    return NoteType(
+        id=NOTE_TYPE_ID,
+        name=NOTE_TYPE_NAME,
+        fields=FIELDS,
+        template_name=TEMPLATE_NAME,
+        front=asset_text("front.html"),
+        back=asset_text("back.html"),
+        css=asset_text("card.css"),
+    )
+
+
+def render_note(rule: Rule) -> RenderedNote:
+    """The fields of one rule's note (the rule must already be proved)."""
+    question = latex.derivative_of(rule.function, rule.variable)
+    values = {
+        "Id": rule.id,
+        "Name": html.escape(rule.name),
+        "Question": _display_math(question),
+        "Answer": _display_math(f"{question} = {latex.latex(rule.derivative)}"),
+        "Context": html.escape(rule.context),
+        "Definitions": _definitions(rule),
+        "Plot": "",
+        "Source": html.escape(rule.source or ""),
+    }
+    return RenderedNote(rule.id, rule.deck, rule.tags, tuple(values[f] for f in FIELDS))
+
+
+def _definitions(rule: Rule) -> str:
+    """'where σ(x) = …' for each helper the rule uses, and 'for x > 0' for its assumptions."""
+    lines = []
+    for helper in rule.used_definitions:
+        params = ", ".join(latex.name(p) for p in helper.params)
+        call = f"{latex.function_name(helper.name)}({params})"
+        lines.append(f"where {_inline_math(f'{call} = {latex.latex(helper.body)}')}")
+    if rule.assumptions:
+        conditions = ", ".join(
+            f"{latex.name(a.symbol)} {latex.relation(a.relation)} 0" for a in rule.assumptions
+        )
+        lines.append(f"for {_inline_math(conditions)}")
+    return "<br>".join(lines)
+
+
+def _display_math(tex: str) -> str:
+    return f"\\[{html.escape(tex, quote=False)}\\]"
+
+
+def _inline_math(tex: str) -> str:
+    return f"\\({html.escape(tex, quote=False)}\\)"

@@ -1,0 +1,143 @@
+"""Build sympy expressions from the parsed tree: the only door from catalogue text into sympy.
+
+Every symbol is real (with the rule's ``assume:`` conditions as sympy assumptions); helpers from
+``define:`` are expanded from their definitions, so a proof never trusts a hand-written
+derivative of a helper; ``g'(x)`` is sympy's derivative of the abstract function ``g``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ankigen.expressions import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    Condition,
+    Const,
+    Definition,
+    Neg,
+    Node,
+    Num,
+    Piecewise,
+    TrueCond,
+    Var,
+)
+from ankigen.model import Assumption
+
+_FUNCTIONS = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "ln": sp.log,
+    "sqrt": sp.sqrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "erf": sp.erf,
+    "Abs": sp.Abs,
+    "sign": sp.sign,
+    "Heaviside": sp.Heaviside,
+    "Max": sp.Max,
+    "Min": sp.Min,
+}
+_RELATIONS = {
+    "<": sp.StrictLessThan,
+    "<=": sp.LessThan,
+    ">": sp.StrictGreaterThan,
+    ">=": sp.GreaterThan,
+    "==": sp.Eq,
+    "!=": sp.Ne,
+}
+_ASSUMPTIONS = {
+    ">": "positive",
+    ">=": "nonnegative",
+    "<": "negative",
+    "<=": "nonpositive",
+    "!=": "nonzero",
+}
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Turns nodes of one rule into sympy, with that rule's assumptions and helpers."""
+
+    assumptions: tuple[Assumption, ...]
+    definitions: Mapping[str, Definition]
+
+    def symbol(self, name: str) -> sp.Symbol:
+        flags = {"real": True}
+        for assumption in self.assumptions:
+            if assumption.symbol == name:
+                flags[_ASSUMPTIONS[assumption.relation]] = True
+        return sp.Symbol(name, **flags)
+
+    def expr(self, node: Node, env: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
+        env = env or {}
+        match node:
+            case Num(value=value):
+                return sp.Rational(value.numerator, value.denominator)
+            case Const(name="pi"):
+                return sp.pi
+            case Const():
+                return sp.E
+            case Var(name=name):
+                return env[name] if name in env else self.symbol(name)
+            case Neg(operand=operand):
+                return -self.expr(operand, env)
+            case BinOp(op=op, left=left, right=right):
+                a, b = self.expr(left, env), self.expr(right, env)
+                if op == "+":
+                    return a + b
+                if op == "-":
+                    return a - b
+                if op == "*":
+                    return a * b
+                if op == "/":
+                    return a / b
+                return a**b
+            case Call(kind="function", name=name, args=args):
+                return _FUNCTIONS[name](*(self.expr(a, env) for a in args))
+            case Call(kind="defined", name=name, args=args):
+                helper = self.definitions[name]
+                inner = {p: self.expr(a, env) for p, a in zip(helper.params, args, strict=True)}
+                return self.expr(helper.body, inner)
+            case Call(kind="abstract", name=name, args=args, primes=primes):
+                return self.abstract(name, tuple(self.expr(a, env) for a in args), primes)
+            case Piecewise(pieces=pieces):
+                return sp.Piecewise(
+                    *((self.expr(value, env), self.condition(cond, env)) for value, cond in pieces)
+                )
+        raise TypeError(f"not an expression node: {node!r}")
+
+    def abstract(self, name: str, args: tuple[sp.Expr, ...], primes: int) -> sp.Expr:
+        function = sp.Function(name, real=True)
+        if primes == 0:
+            return function(*args)
+        if len(args) != 1:
+            raise ValueError(f"{name}' is only defined for a function of one argument")
+        dummy = sp.Dummy("t", real=True)
+        derivative = sp.Derivative(function(dummy), (dummy, primes))
+        return derivative.subs(dummy, args[0])
+
+    def condition(self, node: Condition, env: Mapping[str, sp.Expr]) -> sp.Basic:
+        match node:
+            case TrueCond():
+                return sp.true
+            case Compare(ops=ops, operands=operands):
+                values = [self.expr(o, env) for o in operands]
+                parts = [_RELATIONS[op](values[i], values[i + 1]) for i, op in enumerate(ops)]
+                return sp.And(*parts) if len(parts) > 1 else parts[0]
+            case BoolOp(op="not", values=(value,)):
+                return sp.Not(self.condition(value, env))
+            case BoolOp(op=op, values=values):
+                combine = sp.And if op == "and" else sp.Or
+                return combine(*(self.condition(v, env) for v in values))
+        raise TypeError(f"not a condition node: {node!r}")

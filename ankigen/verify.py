@@ -1,0 +1,380 @@
+"""The verification stage: prove each rule's claimed derivative with sympy, or say why not.
+
+A rule's verdict is one of three (:class:`Verdict`):
+
+* ``proved``: sympy shows ``claim - d(function)/d(variable)`` is exactly zero. Where the
+  expressions have kinks (Piecewise, Max, Min, Abs, sign, Heaviside) the proof is a case split
+  over the sign of every kink expression, so the claim must hold on every open region between
+  kinks, and may say anything (or nothing) at the kinks themselves.
+* ``refuted``: at an exact rational point, evaluated to 50 digits, the claim and the true
+  derivative differ. Abstract functions (``g(x)``) are replaced by concrete ones for this test.
+* ``not proved``: no counterexample, but no proof either (only numerical agreement), or the
+  proof ran out of time or memory.
+
+Only ``proved`` rules are exported. Proofs run in worker processes (``workers``) that are killed
+at the time limit, because sympy cannot be interrupted reliably from inside.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from ankigen import workers
+from ankigen.model import Rule
+from ankigen.symbolic import Translator
+
+PROVED = "proved"
+REFUTED = "refuted"
+NOT_PROVED = "not proved"
+
+DEFAULT_TIMEOUT = 10.0  # seconds per rule
+MAX_KINKS = 8  # a case split over more kinks than this (2**8 regions) is not attempted
+PRECISION = 50  # digits for the numerical refuter
+_SAMPLE_VALUES = (
+    Fraction(2), Fraction(-1), Fraction(3), Fraction(1, 2), Fraction(-3, 2),
+    Fraction(7, 5), Fraction(-11, 4), Fraction(5, 3), Fraction(13, 7), Fraction(-2, 9),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of verifying one rule; ``detail`` says why for anything but ``proved``."""
+
+    rule_id: str
+    status: str  # PROVED | REFUTED | NOT_PROVED
+    detail: str = ""
+    method: str = ""  # how it was proved, for --verbose reports
+
+    @property
+    def proved(self) -> bool:
+        return self.status == PROVED
+
+
+def verify_rules(
+    rules: Sequence[Rule],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    jobs: int | None = None,
+    on_verdict: Callable[[Verdict], None] | None = None,
+) -> tuple[Verdict, ...]:
+    """Verify every rule, each in a worker process with ``timeout`` seconds, in the rules' order."""
+
+    def out_of_time(rule: Rule) -> Verdict:
+        return Verdict(rule.id, NOT_PROVED, f"not proved within the time limit of {timeout:g} s")
+
+    def crashed(rule: Rule, reason: str) -> Verdict:
+        return Verdict(rule.id, NOT_PROVED, f"not proved: the proof stopped ({reason})")
+
+    return tuple(
+        workers.run(
+            prove,
+            rules,
+            timeout=timeout,
+            jobs=jobs,
+            on_timeout=out_of_time,
+            on_failure=crashed,
+            on_result=on_verdict,
+        )
+    )
+
+
+def prove(rule: Rule) -> Verdict:
+    """Verify one rule in this process (no time limit: ``verify_rules`` adds it)."""
+    translate = Translator(rule.assumptions, {d.name: d for d in rule.definitions})
+    variable = translate.symbol(rule.variable)
+    function = translate.expr(rule.function)
+    claim = translate.expr(rule.derivative)
+    truth = sp.diff(function, variable)
+
+    counterexample = _find_counterexample(rule, claim, truth, function)
+    if counterexample is not None:
+        return Verdict(rule.id, REFUTED, counterexample)
+    method = _prove_equal(claim, truth)
+    if method is not None:
+        return Verdict(rule.id, PROVED, method=method)
+    return Verdict(
+        rule.id,
+        NOT_PROVED,
+        "not proved: the claim agrees with the derivative at every point tested, "
+        "but sympy could not show the two are equal; try writing it in another form",
+    )
+
+
+# --- the refuter ---------------------------------------------------------------------------------
+
+# Concrete stand-ins for abstract functions (of the dummy t), chosen to be unlike each other and
+# never zero, so that a wrong general rule (say g'h' for the product rule) shows at once.
+_STAND_INS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
+    lambda t: t**3 + 2 * t + 3,
+    lambda t: sp.exp(t / 2) + 1,
+    lambda t: t**2 + sp.sin(t) + 2,
+    lambda t: 1 / (t**2 + 1) + 1,
+    lambda t: sp.exp(-t) + t**2,
+)
+_STAND_IN_TEXT = (
+    "x**3 + 2*x + 3",
+    "exp(x/2) + 1",
+    "x**2 + sin(x) + 2",
+    "1/(x**2 + 1) + 1",
+    "exp(-x) + x**2",
+)
+
+
+def _find_counterexample(
+    rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr
+) -> str | None:
+    abstract = sorted(
+        {f.func for f in (claim + truth + function).atoms(sp.core.function.AppliedUndef)},
+        key=lambda f: str(f),
+    )
+    stand_ins, described = _choose_stand_ins(abstract)
+    claim_c, truth_c = claim.subs(stand_ins).doit(), truth.subs(stand_ins).doit()
+    symbols = sorted(claim_c.free_symbols | truth_c.free_symbols, key=str)
+    for point in _sample_points(symbols):
+        got, want = _evaluate(claim_c, point), _evaluate(truth_c, point)
+        if want is None:
+            continue  # outside the function's domain: no verdict at this point
+        if got is None or abs(got - want) > sp.Float(10) ** (-(PRECISION - 10)) * (1 + abs(want)):
+            where = ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
+            given = f"with {described}, " if described else ""
+            shown_claim, shown_truth = _show_pair(claim_c, truth_c, point, got, want)
+            return (
+                f"derivative is wrong: {given}at {where} the claim gives {shown_claim}, "
+                f"but d/d{rule.variable} {rule.function_text} = {shown_truth}"
+            )
+    return None
+
+
+def _choose_stand_ins(abstract: Sequence[sp.FunctionClass]) -> tuple[dict[sp.Basic, sp.Basic], str]:
+    mapping: dict[sp.Basic, sp.Basic] = {}
+    described = []
+    for i, function in enumerate(abstract):
+        choice = i % len(_STAND_INS)
+        mapping[function] = sp.Lambda(_T, _STAND_INS[choice](_T))
+        described.append(f"{function}(x) = {_STAND_IN_TEXT[choice]}")
+    return mapping, ", ".join(described)
+
+
+_T = sp.Dummy("t", real=True)
+
+
+def _sample_points(symbols: Sequence[sp.Symbol]) -> Iterator[dict[sp.Symbol, sp.Rational]]:
+    """Deterministic rational points that respect each symbol's sign assumptions."""
+    count = len(_SAMPLE_VALUES) if symbols else 1
+    for i in range(count):
+        point = {}
+        for j, symbol in enumerate(symbols):
+            value = _SAMPLE_VALUES[(i + 3 * j) % count]
+            if symbol.is_positive or symbol.is_nonnegative:
+                value = abs(value)
+            elif symbol.is_negative or symbol.is_nonpositive:
+                value = -abs(value)
+            point[symbol] = sp.Rational(value.numerator, value.denominator)
+        yield point
+
+
+def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Rational]) -> sp.Float | None:
+    """The value at a point to PRECISION digits, or None where it is undefined or not real."""
+    try:
+        value = sp.N(expr.subs(point), PRECISION)
+    except (ZeroDivisionError, ValueError, TypeError, ArithmeticError):
+        return None
+    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not value.is_real:
+        return None
+    return value
+
+
+def _show_pair(
+    claim: sp.Expr,
+    truth: sp.Expr,
+    point: dict[sp.Symbol, sp.Rational],
+    got: sp.Float | None,
+    want: sp.Float,
+) -> tuple[str, str]:
+    """The two values for a message: exact when short, else with enough digits to differ."""
+    exact = [expr.subs(point) for expr in (claim, truth)]
+    if got is not None and all(v.is_Rational and len(str(v)) <= 20 for v in exact):
+        return str(exact[0]), str(exact[1])
+    for digits in (6, 15, 30, PRECISION):
+        shown = [_decimal(got, digits), _decimal(want, digits)]
+        if shown[0] != shown[1]:
+            break
+    return shown[0], shown[1]
+
+
+def _decimal(value: sp.Float | None, digits: int) -> str:
+    if value is None:
+        return "no real value"
+    text = str(sp.Float(value, digits))
+    if "e" not in text and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+# --- the prover ----------------------------------------------------------------------------------
+
+
+def _prove_equal(claim: sp.Expr, truth: sp.Expr) -> str | None:
+    """How claim == truth was proved (everywhere off the kinks), or None."""
+    kinks = _Kinks()
+    kinks.collect(claim)
+    kinks.collect(truth)
+    if not kinks.expressions:
+        return "symbolic" if _is_zero(claim - truth) else None
+    if len(kinks.expressions) > MAX_KINKS:
+        return None
+    for signs in itertools.product((1, -1), repeat=len(kinks.expressions)):
+        region = dict(zip(kinks.expressions, signs, strict=True))
+        try:
+            a, b = _resolve(claim, region), _resolve(truth, region)
+        except _Undecided:
+            return None
+        if a is not None and b is not None and _is_zero(a - b):
+            continue
+        if not _region_is_empty(region):
+            return None
+    count = len(kinks.expressions)
+    return f"case split over {count} kink{'s' if count != 1 else ''}"
+
+
+def _is_zero(difference: sp.Expr) -> bool:
+    """Whether sympy can show the expression is identically zero (never a numeric guess)."""
+    attempts: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
+        lambda d: d,
+        lambda d: sp.cancel(sp.together(d)),
+        sp.simplify,
+        lambda d: sp.simplify(d.rewrite(sp.exp)),
+        lambda d: sp.simplify(sp.powsimp(sp.expand(d), force=False)),
+    )
+    for attempt in attempts:
+        result = attempt(difference)
+        if result == 0:
+            return True
+    return False
+
+
+class _Undecided(Exception):
+    """A kink's side cannot be decided from the region (e.g. a nested kink)."""
+
+
+class _Kinks:
+    """The kink expressions of a pair of expressions, each kept once up to a constant factor."""
+
+    def __init__(self) -> None:
+        self.expressions: list[sp.Expr] = []
+
+    def collect(self, expr: sp.Basic) -> None:
+        for node in sp.preorder_traversal(expr):
+            for argument in _kink_arguments(node):
+                canonical, _ = _canonical(argument)
+                if canonical is not None and canonical not in self.expressions:
+                    self.expressions.append(canonical)
+
+
+def _kink_arguments(node: sp.Basic) -> list[sp.Expr]:
+    if isinstance(node, sp.Heaviside | sp.sign | sp.Abs | sp.DiracDelta):
+        return [node.args[0]]
+    if isinstance(node, sp.Max | sp.Min):
+        return [a - b for a, b in itertools.combinations(node.args, 2)]
+    if isinstance(node, sp.Piecewise):
+        return [
+            rel.lhs - rel.rhs
+            for _, cond in node.args
+            for rel in sp.preorder_traversal(cond)
+            if isinstance(rel, sp.core.relational.Relational)
+        ]
+    return []
+
+
+def _canonical(expr: sp.Expr) -> tuple[sp.Expr | None, int]:
+    """``expr`` as ``sign * positive constant * canonical``; None for a constant."""
+    expr = sp.expand(expr)
+    if expr.is_number:
+        return None, 0
+    _, primitive = expr.as_content_primitive()
+    if primitive.could_extract_minus_sign():
+        return -primitive, -1
+    return primitive, 1
+
+
+def _sign(expr: sp.Expr, region: dict[sp.Expr, int]) -> int:
+    canonical, factor = _canonical(expr)
+    if canonical is None:
+        value = sp.sign(sp.N(expr, PRECISION))
+        if value == 0:
+            raise _Undecided
+        return int(value)
+    if canonical not in region:
+        raise _Undecided
+    return factor * region[canonical]
+
+
+def _resolve(expr: sp.Basic, region: dict[sp.Expr, int]) -> sp.Expr | None:
+    """The smooth expression that ``expr`` is on one region; None where it is undefined there."""
+    if isinstance(expr, sp.Piecewise):
+        for value, cond in expr.args:
+            if _holds(cond, region):
+                return _resolve(value, region)
+        return None
+    if isinstance(expr, sp.Heaviside):
+        return sp.Integer(1 if _sign(expr.args[0], region) > 0 else 0)
+    if isinstance(expr, sp.sign):
+        return sp.Integer(_sign(expr.args[0], region))
+    if isinstance(expr, sp.DiracDelta):
+        _sign(expr.args[0], region)  # only off the kink is it zero
+        return sp.Integer(0)
+    if isinstance(expr, sp.Abs):
+        inner = _resolve(expr.args[0], region)
+        return None if inner is None else _sign(expr.args[0], region) * inner
+    if isinstance(expr, sp.Max | sp.Min):
+        want = 1 if isinstance(expr, sp.Max) else -1
+        for candidate in expr.args:
+            others = [o for o in expr.args if o is not candidate]
+            if all(_sign(candidate - o, region) == want for o in others):
+                return _resolve(candidate, region)
+        raise _Undecided
+    if not expr.args or isinstance(expr, sp.Derivative | sp.Subs):
+        return expr
+    args = [_resolve(arg, region) for arg in expr.args]
+    if any(arg is None for arg in args):
+        return None
+    return expr.func(*args)
+
+
+def _holds(cond: sp.Basic, region: dict[sp.Expr, int]) -> bool:
+    if cond is sp.true:
+        return True
+    if cond is sp.false:
+        return False
+    if isinstance(cond, sp.And):
+        return all(_holds(c, region) for c in cond.args)
+    if isinstance(cond, sp.Or):
+        return any(_holds(c, region) for c in cond.args)
+    if isinstance(cond, sp.Not):
+        return not _holds(cond.args[0], region)
+    if isinstance(cond, sp.Eq):
+        return False  # equality holds only on the kink itself
+    if isinstance(cond, sp.Ne):
+        return True
+    if isinstance(cond, sp.core.relational.Relational):
+        side = _sign(cond.lhs - cond.rhs, region)
+        return side < 0 if cond.rel_op in ("<", "<=") else side > 0
+    raise _Undecided
+
+
+def _region_is_empty(region: dict[sp.Expr, int]) -> bool:
+    """Whether no point satisfies every kink sign of the region (decided for one variable only)."""
+    symbols = set().union(*(k.free_symbols for k in region))
+    if len(symbols) != 1:
+        return False
+    (symbol,) = symbols
+    try:
+        solution = sp.reduce_inequalities([s * k > 0 for k, s in region.items()], symbol)
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+    return solution is sp.false
