@@ -69,7 +69,7 @@ def render_note(rule: Rule) -> RenderedNote:
         "Id": rule.id,
         "Name": html.escape(rule.name),
         "Question": _display_math(question),
-        "Answer": _display_math(f"{question} = {latex.latex(rule.derivative)}"),
+        "Answer": _display_math(latex.latex(rule.derivative)),
         "Context": html.escape(rule.context),
         "Definitions": _definitions(rule),
         "Plot": "",
@@ -84,7 +84,8 @@ def _definitions(rule: Rule) -> str:
     for helper in rule.used_definitions:
         params = ", ".join(latex.name(p) for p in helper.params)
         call = f"{latex.function_name(helper.name)}({params})"
-        lines.append(f"where {_inline_math(f'{call} = {latex.latex(helper.body)}')}")
+        definition = f"\\displaystyle {call} = {latex.latex(helper.body)}"
+        lines.append(f"where {_inline_math(definition)}")
     if rule.assumptions:
         conditions = ", ".join(
             f"{latex.name(a.symbol)} {latex.relation(a.relation)} 0" for a in rule.assumptions
