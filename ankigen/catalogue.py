@@ -33,6 +33,7 @@ from ankigen.model import Assumption, Catalogue, Rule
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # YAML values in one file, counting every use of an alias
+MAX_NESTING = 50  # YAML lists and mappings inside each other
 MAX_NAME = 200
 MAX_CONTEXT = 2000
 RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -76,11 +77,14 @@ def load_catalogue(folders: Sequence[Path]) -> Catalogue:
                 continue
             first_seen[rule.id] = rule.location
             rules.append(rule)
-        problems.extend(reader.problems)
+        # Each file's problems in the order of its lines (a stable sort keeps a line's own order).
+        problems.extend(
+            sorted(reader.problems, key=lambda p: p.location.line or 0 if p.location else 0)
+        )
     if problems:
         raise CatalogueError(problems)
     if not rules:
-        where = ", ".join(str(f) for f in folders)
+        where = ", ".join(str(f) for f in folders) or "no catalogue folder was given"
         raise CatalogueError(f"{where}: no rules found (a catalogue is a folder of *.yaml files)")
     return Catalogue(tuple(rules), tuple(files))
 
@@ -97,7 +101,19 @@ class _Value:
     tag: str  # "str", "int", "float", "bool", "null", "seq" or "map"
 
     def kind(self) -> str:
-        return {"seq": "a list", "map": "a mapping", "null": "empty"}.get(self.tag, "a " + self.tag)
+        """What the value is, in words for an error message."""
+        return _KINDS[self.tag]
+
+
+_KINDS = {
+    "str": "text",
+    "int": "a number",
+    "float": "a number",
+    "bool": "true/false",
+    "null": "empty",
+    "seq": "a list",
+    "map": "a mapping",
+}
 
 
 class _FileReader:
@@ -169,30 +185,38 @@ class _FileReader:
         except yaml.YAMLError as error:
             self.problem(f"YAML error: {error}")
             return None
+        except RecursionError:
+            self.problem("the YAML is nested too deeply")
+            return None
         if node is None:
             self.problem("the file is empty")
             return None
         try:
-            return self._convert(node)
-        except _TooLarge:
-            self.problem(
-                f"the file expands to more than {MAX_NODES} values (too many aliases?)",
-                node.start_mark.line + 1,
-            )
+            return self._convert(node, depth=0)
+        except _TooLarge as error:
+            self.problem(str(error), error.line)
             return None
 
-    def _convert(self, node: yaml.Node) -> _Value:
+    def _convert(self, node: yaml.Node, depth: int) -> _Value:
+        """Our value for a YAML node, counting nodes (alias bombs) and nesting (self-aliases)."""
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooLarge
         line = node.start_mark.line + 1
+        if self.nodes > MAX_NODES:
+            raise _TooLarge(
+                f"the file expands to more than {MAX_NODES} values (too many aliases?)", line
+            )
+        if depth > MAX_NESTING:
+            raise _TooLarge(
+                f"the YAML is nested more than {MAX_NESTING} levels deep (an alias inside itself?)",
+                line,
+            )
         if isinstance(node, yaml.ScalarNode):
             tag = node.tag.rsplit(":", 1)[-1]
             return _Value(
                 node.value, line, tag if tag in ("int", "float", "bool", "null") else "str"
             )
         if isinstance(node, yaml.SequenceNode):
-            return _Value([self._convert(item) for item in node.value], line, "seq")
+            return _Value([self._convert(item, depth + 1) for item in node.value], line, "seq")
         assert isinstance(node, yaml.MappingNode)
         mapping: dict[str, _Value] = {}
         for key_node, value_node in node.value:
@@ -207,7 +231,7 @@ class _FileReader:
             if key in mapping:
                 self.problem(f"duplicate key '{key}' (first on line {mapping[key].line})", key_line)
                 continue
-            mapping[key] = self._convert(value_node)
+            mapping[key] = self._convert(value_node, depth + 1)
         return _Value(mapping, line, "map")
 
     # --- the format ------------------------------------------------------------------------------
@@ -439,7 +463,9 @@ class _FileReader:
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class _NotText(Exception):

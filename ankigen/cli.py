@@ -6,6 +6,7 @@ imported only by the commands that need them, so ``ankigen --help`` starts at on
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,6 +44,12 @@ def main() -> None:
 
     With no FOLDERS, the commands use the catalogue that ships with ankigen.
     """
+    # SIGTERM unwinds like Ctrl-C, so that a half-written deck is removed on the way out.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @main.command()

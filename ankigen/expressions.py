@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,7 +56,7 @@ ABSTRACT_NAME = re.compile(r"[A-Za-z](_[A-Za-z0-9]+)?")
 VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 PRIME_MARK = "__d"  # g'(x) is rewritten to g__d1(x) before parsing; "__" is refused in input
 _DECIMAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_PRIMED_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)('+)")
+_REWRITES = re.compile(r"(?P<power>\^)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<primes>'+)")
 
 
 class ExpressionError(CatalogueError):
@@ -248,18 +249,22 @@ def _parse_python(text: str) -> _Parsed:
         )
     if "__" in text:
         raise ExpressionError("names containing '__' are not allowed")
-    source = _PRIMED_CALL.sub(lambda m: f"{m.group(1)}{PRIME_MARK}{len(m.group(2))}", text)
-    source = source.replace("^", "**")
+    text = text.strip().replace("\n", " ").replace("\r", " ")
+    source, origin = _rewrite(text)
     if "'" in source or '"' in source:
         raise ExpressionError("quotes are not allowed; a prime marks a derivative, as in g'(x)")
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # Python warns about oddities such as "0and x"; the verdict must not depend on -W
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
-        where = f" at column {error.offset}" if error.offset else ""
-        raise ExpressionError(f"invalid syntax{where}: {text.strip()!r}") from None
+        column = origin[min(error.offset, len(origin)) - 1] + 1 if error.offset else None
+        where = f" at column {column}" if column else ""
+        raise ExpressionError(f"invalid syntax{where}: {text!r}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is nested too deeply") from None
-    return _Parsed(tree.body, source.strip())
+    return _Parsed(tree.body, source)
 
 
 class _Builder:
@@ -315,6 +320,8 @@ class _Builder:
         return Num(Fraction(text), text)
 
     def name(self, name: str) -> Node:
+        if PRIME_MARK in name:  # only the rewrite of a prime puts "__" into a name
+            raise ExpressionError("a prime marks the derivative of a called function, as in g'(x)")
         if name.startswith("_") or not VARIABLE_NAME.fullmatch(name):
             raise ExpressionError(f"'{name}' is not a variable name")
         if name == "e" and self.scope.e_is_variable:
@@ -335,15 +342,16 @@ class _Builder:
         name, primes = _split_primes(node.func.id)
         if name.startswith("_"):
             raise ExpressionError(f"'{name}' is not a function name")
-        if name == PIECEWISE and not primes:
+        known = name in FUNCTIONS or name == PIECEWISE or name in self.scope.definitions
+        if known and primes:
+            raise ExpressionError(
+                f"a prime only marks the derivative of an abstract function such as g'(x); "
+                f"write the derivative of '{name}' out"
+            )
+        if name == PIECEWISE:
             return self.piecewise(node, depth)
         args = tuple(self.expression(arg, depth) for arg in node.args)
-        if name in FUNCTIONS or name in self.scope.definitions:
-            if primes:
-                raise ExpressionError(
-                    f"a prime only marks the derivative of an abstract function such as g'(x); "
-                    f"write the derivative of '{name}' out"
-                )
+        if known:
             if name in FUNCTIONS:
                 low, high = FUNCTIONS[name]
                 _check_arity(name, len(args), low, high)
@@ -354,9 +362,14 @@ class _Builder:
         if ABSTRACT_NAME.fullmatch(name):
             if not args:
                 raise ExpressionError(f"the abstract function '{name}' needs an argument")
+            if primes and len(args) != 1:
+                raise ExpressionError(
+                    f"{name}{chr(39) * primes} is the derivative of a function of one argument; "
+                    f"'{name}' is given {len(args)}"
+                )
             return Call(name, args, "abstract", primes)
-        known = sorted({*FUNCTIONS, PIECEWISE, *self.scope.definitions})
-        raise ExpressionError(f"unknown function '{name}'{_did_you_mean(name, known)}")
+        names = sorted({*FUNCTIONS, PIECEWISE, *self.scope.definitions})
+        raise ExpressionError(f"unknown function '{name}'{_did_you_mean(name, names)}")
 
     def piecewise(self, node: ast.Call, depth: int) -> Piecewise:
         if not node.args:
@@ -393,6 +406,29 @@ class _Builder:
         )
 
 
+def _rewrite(text: str) -> tuple[str, list[int]]:
+    """Rewrite ``^`` as ``**`` and ``g'(x)`` as ``g__d1(x)`` so that Python can parse the text;
+    ``origin[i]`` is the index in ``text`` that character ``i`` of the result came from, so that
+    errors point at what the author typed."""
+    parts: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for match in _REWRITES.finditer(text):
+        parts.append(text[position : match.start()])
+        origin.extend(range(position, match.start()))
+        if match.group("power"):
+            replacement = "**"
+        else:
+            replacement = f"{match.group('name')}{PRIME_MARK}{len(match.group('primes'))}"
+        parts.append(replacement)
+        origin.extend([match.start()] * len(replacement))
+        position = match.end()
+    parts.append(text[position:])
+    origin.extend(range(position, len(text)))
+    origin.append(len(text))  # one past the end, where "unexpected end" errors point
+    return "".join(parts), origin
+
+
 def _split_primes(name: str) -> tuple[str, int]:
     base, mark, count = name.rpartition(PRIME_MARK)
     return (base, int(count)) if mark and count.isdigit() else (name, 0)
@@ -414,7 +450,16 @@ def _did_you_mean(name: str, candidates: list[str]) -> str:
 
 
 def _describe(node: ast.AST) -> str:
-    return _FORBIDDEN.get(type(node), f"'{type(node).__name__}'")
+    """Words for a construct, never Python's own class names."""
+    match node:
+        case ast.UnaryOp(op=op):
+            symbol = {ast.Not: "not", ast.Invert: "~"}.get(type(op), "this")
+            return f"the operator '{symbol}'"
+        case ast.Call():
+            return "the result of a call"
+        case ast.Constant():
+            return "a number"
+    return _FORBIDDEN.get(type(node), f"'{ast.unparse(node)[:40]}'")
 
 
 # --- size limits on constants --------------------------------------------------------------------
@@ -438,11 +483,11 @@ def _constant(node: Node) -> Fraction | None:
             a, b = _constant(left), _constant(right)
             if op == "**":
                 return _power(a, b)
+            if op == "/" and b == 0:
+                raise ExpressionError("division by zero")
             if a is None or b is None:
                 return None
             if op == "/":
-                if b == 0:
-                    raise ExpressionError("division by zero")
                 return a / b
             return a + b if op == "+" else a - b if op == "-" else a * b
         case Call(args=args):

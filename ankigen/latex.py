@@ -157,28 +157,38 @@ def _product(left: Node, right: Node) -> str:
 
 def _power(base: Node, exponent: Node) -> str:
     power = _render(exponent)
-    if (
-        isinstance(base, Call)
-        and base.kind == "function"
-        and base.name in _NAMED_FUNCTIONS
-        and base.name not in ("Max", "Min")
-        and isinstance(exponent, Num)
-        and exponent.value.denominator == 1
-        and exponent.value > 0
-    ):
+    if _is_named_call(base) and _is_positive_integer(exponent):
         # tanh(x)**2 is written \tanh^{2}(x), as in every textbook
+        assert isinstance(base, Call)
         return f"{_NAMED_FUNCTIONS[base.name]}^{{{power}}}{_arguments(base.args)}"
     shown = _render(base)
-    plain_call = isinstance(base, Call) and not (
-        base.kind == "function" and base.name in ("exp", "sqrt")
+    # A base that is not a single symbol gets brackets: (a+b)^2, (e^x)^2, (\sqrt{x})^2, (1/x)^2.
+    exp_or_sqrt = (
+        isinstance(base, Call) and base.kind == "function" and base.name in ("exp", "sqrt")
     )
     if (
         _precedence(base) < _ATOM
-        or (isinstance(base, Call) and not plain_call)
+        or exp_or_sqrt
         or _is_fraction(base)
+        or isinstance(base, Piecewise)
     ):
         shown = _wrap(shown)
     return f"{shown}^{{{power}}}"
+
+
+def _is_named_call(node: Node) -> bool:
+    """A one-argument call printed as an operator name (\\sin, \\tanh, \\ln, ...)."""
+    return (
+        isinstance(node, Call)
+        and node.kind == "function"
+        and node.name in _NAMED_FUNCTIONS
+        and node.name not in ("Max", "Min")
+        and len(node.args) == 1
+    )
+
+
+def _is_positive_integer(node: Node) -> bool:
+    return isinstance(node, Num) and node.value.denominator == 1 and node.value > 0
 
 
 def _call(node: Call) -> str:
@@ -207,6 +217,8 @@ def _arguments(args: tuple[Node, ...]) -> str:
 
 def _name(identifier: str) -> str:
     base, _, subscript = identifier.partition("_")
+    if not subscript and len(base) > 1 and base[0].isalpha() and base[1:].isdigit():
+        base, subscript = base[0], base[1:]  # x1 is x_{1}
     if base in _GREEK:
         shown = _GREEK[base]
     elif len(base) == 1:
@@ -222,10 +234,12 @@ def _name(identifier: str) -> str:
 
 
 def _number(text: str) -> str:
+    """A number as written, with a leading zero (.5 -> 0.5) and 1e-3 as 1 \\cdot 10^{-3}."""
     mantissa, _, exponent = text.lower().partition("e")
-    if not exponent:
-        return text
-    return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+    if mantissa.startswith("."):
+        mantissa = "0" + mantissa
+    mantissa = mantissa.rstrip(".") if mantissa.endswith(".") else mantissa
+    return f"{mantissa} \\cdot 10^{{{int(exponent)}}}" if exponent else mantissa
 
 
 def _wrap(text: str) -> str:
@@ -255,4 +269,6 @@ def _precedence(node: Node) -> int:
             return _PRODUCT if _leading_minus(node) else _ATOM  # \frac groups itself
         case BinOp(op="**") | Call(kind="function", name="exp"):
             return _POWER
+        case Num(text=text) if "e" in text.lower():
+            return _PRODUCT  # printed as m \cdot 10^{k}
     return _ATOM

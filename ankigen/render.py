@@ -67,13 +67,13 @@ def render_note(rule: Rule) -> RenderedNote:
     question = latex.derivative_of(rule.function, rule.variable)
     values = {
         "Id": rule.id,
-        "Name": html.escape(rule.name),
+        "Name": _text(rule.name),
         "Question": _display_math(question),
         "Answer": _display_math(latex.latex(rule.derivative)),
-        "Context": html.escape(rule.context),
+        "Context": _text(rule.context),
         "Definitions": _definitions(rule),
         "Plot": "",
-        "Source": html.escape(rule.source or ""),
+        "Source": _text(rule.source or ""),
     }
     return RenderedNote(rule.id, rule.deck, rule.tags, tuple(values[f] for f in FIELDS))
 
@@ -92,6 +92,11 @@ def _definitions(rule: Rule) -> str:
         )
         lines.append(f"for {_inline_math(conditions)}")
     return "<br>".join(lines)
+
+
+def _text(text: str) -> str:
+    """Catalogue text as HTML that shows exactly that text (quotes need no escaping here)."""
+    return html.escape(text, quote=False)
 
 
 def _display_math(tex: str) -> str:

@@ -91,12 +91,19 @@ def prove(rule: Rule) -> Verdict:
     claim = translate.expr(rule.derivative)
     truth = sp.diff(function, variable)
 
-    counterexample = _find_counterexample(rule, claim, truth, function)
-    if counterexample is not None:
-        return Verdict(rule.id, REFUTED, counterexample)
+    sampling = _find_counterexample(rule, claim, truth, function)
+    if sampling.counterexample is not None:
+        return Verdict(rule.id, REFUTED, sampling.counterexample)
     method = _prove_equal(claim, truth)
     if method is not None:
         return Verdict(rule.id, PROVED, method=method)
+    if sampling.compared == 0:
+        return Verdict(
+            rule.id,
+            NOT_PROVED,
+            "not proved: the derivative has no real value at any point tested, so nothing "
+            "could be compared; give the function's domain with assume: (such as 'x > 0')",
+        )
     return Verdict(
         rule.id,
         NOT_PROVED,
@@ -127,7 +134,7 @@ _STAND_IN_TEXT = (
 
 def _find_counterexample(
     rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr
-) -> str | None:
+) -> _Sampling:
     abstract = sorted(
         {f.func for f in (claim + truth + function).atoms(sp.core.function.AppliedUndef)},
         key=lambda f: str(f),
@@ -135,19 +142,30 @@ def _find_counterexample(
     stand_ins, described = _choose_stand_ins(abstract)
     claim_c, truth_c = claim.subs(stand_ins).doit(), truth.subs(stand_ins).doit()
     symbols = sorted(claim_c.free_symbols | truth_c.free_symbols, key=str)
+    compared = 0
     for point in _sample_points(symbols):
         got, want = _evaluate(claim_c, point), _evaluate(truth_c, point)
         if want is None:
             continue  # outside the function's domain: no verdict at this point
+        compared += 1
         if got is None or abs(got - want) > sp.Float(10) ** (-(PRECISION - 10)) * (1 + abs(want)):
             where = ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
             given = f"with {described}, " if described else ""
             shown_claim, shown_truth = _show_pair(claim_c, truth_c, point, got, want)
-            return (
+            message = (
                 f"derivative is wrong: {given}at {where} the claim gives {shown_claim}, "
                 f"but d/d{rule.variable} {rule.function_text} = {shown_truth}"
             )
-    return None
+            return _Sampling(message, compared)
+    return _Sampling(None, compared)
+
+
+@dataclass(frozen=True)
+class _Sampling:
+    """What the refuter found: a counterexample, and how many points it could compare at."""
+
+    counterexample: str | None
+    compared: int
 
 
 def _choose_stand_ins(abstract: Sequence[sp.FunctionClass]) -> tuple[dict[sp.Basic, sp.Basic], str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -181,6 +182,7 @@ class _Pool:
 
 def _serve(fn: Callable[[Any], Any], connection: Connection) -> None:
     """A worker's loop: take a task, send back (True, result) or (False, reason)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory()
     while True:
         try:

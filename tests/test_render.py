@@ -245,22 +245,26 @@ def test_comparisons_in_math_are_escaped(make_catalogue: Callable[..., Path]) ->
 # --- well-formed LaTeX, whatever the style ----------------------------------------------------
 
 
+def _script_end(tex: str, start: int) -> int:
+    """Where the argument of a ^ or _ that starts at ``start`` ends (a {group} or one char)."""
+    if tex[start : start + 1] != "{":
+        return start + 1
+    depth = 0
+    for index in range(start, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[index], 0)
+        if depth == 0:
+            return index + 1
+    return len(tex)
+
+
 def _double_scripts(tex: str) -> list[int]:
-    """Positions where a ^ or _ group is directly followed by another ^ (a MathJax error)."""
-    found = []
-    for position, char in enumerate(tex):
-        if char not in "^_":
-            continue
-        end = position + 1
-        if tex[end : end + 1] == "{":
-            depth = 0
-            for end in range(end, len(tex)):  # noqa: B007 (end is used after the loop)
-                depth += {"{": 1, "}": -1}.get(tex[end], 0)
-                if depth == 0:
-                    break
-        if tex[end + 1 : end + 2] == "^":
-            found.append(position)
-    return found
+    """Positions where a ^ group is directly followed by another ^, or a _ group by another _
+    (a "double exponent" or "double subscript" error in MathJax)."""
+    return [
+        position
+        for position, char in enumerate(tex)
+        if char in "^_" and tex[_script_end(tex, position + 1) :].startswith(char)
+    ]
 
 
 def _braces_balance(tex: str) -> bool:
@@ -280,6 +284,13 @@ TRICKY = {
     "square-of-a-log-with-base": "log(x, 2)**2",
     "product-of-decimals": "2*.5",
 }
+
+
+def test_the_double_script_finder_finds_only_double_scripts() -> None:
+    """The check below is not vacuous, and accepts a subscript followed by a power."""
+    assert _double_scripts("10^{-3}^{2}") == [2]
+    assert _double_scripts("x_{1}_{2}") == [1]
+    assert _double_scripts("x^{y^{z}} + x_{1}^{2} + \\left(10^{4}\\right)^{2}") == []
 
 
 @pytest.mark.parametrize("expression", [*(e for e, _ in LATEX_CASES.values()), *TRICKY.values()])
