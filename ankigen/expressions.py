@@ -56,7 +56,7 @@ ABSTRACT_NAME = re.compile(r"[A-Za-z](_[A-Za-z0-9]+)?")
 VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 PRIME_MARK = "__d"  # g'(x) is rewritten to g__d1(x) before parsing; "__" is refused in input
 _DECIMAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_REWRITES = re.compile(r"(?P<power>\^)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<primes>'+)")
+_REWRITES = re.compile(r"(?P<power>\^)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<primes>'+)(?=\s*\()")
 
 
 class ExpressionError(CatalogueError):
@@ -320,8 +320,6 @@ class _Builder:
         return Num(Fraction(text), text)
 
     def name(self, name: str) -> Node:
-        if PRIME_MARK in name:  # only the rewrite of a prime puts "__" into a name
-            raise ExpressionError("a prime marks the derivative of a called function, as in g'(x)")
         if name.startswith("_") or not VARIABLE_NAME.fullmatch(name):
             raise ExpressionError(f"'{name}' is not a variable name")
         if name == "e" and self.scope.e_is_variable:

@@ -337,9 +337,11 @@ def test_a_broken_catalogue_is_refused_with_its_located_messages(
     """`ankigen check` in the case's folder: the expected exit code and lines, no traceback."""
     exit_code, expected = read_expected(case)
     copy = tmp_path / case.name
-    shutil.copytree(case, copy, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(case, copy, ignore=shutil.ignore_patterns("expected.txt", "args.txt"))
     monkeypatch.chdir(copy)
-    result = cli("check", ".", "--timeout", "20")
+    extra = case / "args.txt"  # options a case needs, such as a short --timeout
+    args = extra.read_text(encoding="utf-8").split() if extra.is_file() else ["--timeout", "20"]
+    result = cli("check", ".", *args)
     assert result.exit_code == exit_code, result.stderr
     for line in expected:
         assert line in result.stderr, f"missing {line!r} in:\n{result.stderr}"
