@@ -91,12 +91,17 @@ def prove(rule: Rule) -> Verdict:
     claim = translate.expr(rule.derivative)
     truth = sp.diff(function, variable)
 
-    sampling = _find_counterexample(rule, claim, truth, function)
+    refuter = _Refuter(rule, claim, truth, function)
+    sampling = refuter.sample()
     if sampling.counterexample is not None:
         return Verdict(rule.id, REFUTED, sampling.counterexample)
-    method = _prove_equal(claim, truth)
-    if method is not None:
-        return Verdict(rule.id, PROVED, method=method)
+    proof = _prove_equal(claim, truth)
+    if proof.method is not None:
+        return Verdict(rule.id, PROVED, method=proof.method)
+    if proof.witness is not None:  # a region where they differ, found by the case split
+        counterexample = refuter.disagreement(proof.witness)
+        if counterexample is not None:
+            return Verdict(rule.id, REFUTED, counterexample)
     if sampling.compared == 0:
         return Verdict(
             rule.id,
@@ -132,32 +137,61 @@ _STAND_IN_TEXT = (
 )
 
 
-def _find_counterexample(
-    rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr
-) -> _Sampling:
-    abstract = sorted(
-        {f.func for f in (claim + truth + function).atoms(sp.core.function.AppliedUndef)},
-        key=lambda f: str(f),
-    )
-    stand_ins, described = _choose_stand_ins(abstract)
-    claim_c, truth_c = claim.subs(stand_ins).doit(), truth.subs(stand_ins).doit()
-    symbols = sorted(claim_c.free_symbols | truth_c.free_symbols, key=str)
-    compared = 0
-    for point in _sample_points(symbols):
-        got, want = _evaluate(claim_c, point), _evaluate(truth_c, point)
+class _Refuter:
+    """Compares the claim with the true derivative at exact points, evaluated to 50 digits;
+    abstract functions are replaced by concrete stand-ins first."""
+
+    def __init__(self, rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr) -> None:
+        abstract = sorted(
+            {f.func for f in (claim + truth + function).atoms(sp.core.function.AppliedUndef)},
+            key=str,
+        )
+        stand_ins, self.described = _choose_stand_ins(abstract)
+        self.rule = rule
+        self.claim = claim.subs(stand_ins).doit()
+        self.truth = truth.subs(stand_ins).doit()
+        self.kinks = [
+            k
+            for node in sp.preorder_traversal(self.claim + self.truth)
+            for k in _kink_arguments(node)
+        ]
+
+    def sample(self) -> _Sampling:
+        """Try the deterministic sample points; stop at the first disagreement."""
+        symbols = sorted(self.claim.free_symbols | self.truth.free_symbols, key=str)
+        compared = 0
+        for point in _sample_points(symbols):
+            if self.truth_at(point) is None:
+                continue  # outside the function's domain, or on a kink: no verdict here
+            compared += 1
+            counterexample = self.disagreement(point)
+            if counterexample is not None:
+                return _Sampling(counterexample, compared)
+        return _Sampling(None, compared)
+
+    def truth_at(self, point: dict[sp.Symbol, sp.Rational]) -> sp.Float | None:
+        if any(kink.subs(point) == 0 for kink in self.kinks):
+            return None  # on a kink the claim may say anything (or nothing)
+        return _evaluate(self.truth, point)
+
+    def disagreement(self, point: dict[sp.Symbol, sp.Rational]) -> str | None:
+        """The message for a point where the claim is wrong, or None where it is right."""
+        want = self.truth_at(point)
         if want is None:
-            continue  # outside the function's domain: no verdict at this point
-        compared += 1
-        if got is None or abs(got - want) > sp.Float(10) ** (-(PRECISION - 10)) * (1 + abs(want)):
-            where = ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
-            given = f"with {described}, " if described else ""
-            shown_claim, shown_truth = _show_pair(claim_c, truth_c, point, got, want)
-            message = (
-                f"derivative is wrong: {given}at {where} the claim gives {shown_claim}, "
-                f"but d/d{rule.variable} {rule.function_text} = {shown_truth}"
-            )
-            return _Sampling(message, compared)
-    return _Sampling(None, compared)
+            return None
+        got = _evaluate(self.claim, point)
+        if got is not None and abs(got - want) <= _TOLERANCE * (1 + abs(want)):
+            return None
+        where = ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
+        given = f"with {self.described}, " if self.described else ""
+        shown_claim, shown_truth = _show_pair(self.claim, self.truth, point, got, want)
+        return (
+            f"derivative is wrong: {given}at {where} the claim gives {shown_claim}, "
+            f"but d/d{self.rule.variable} {self.rule.function_text} = {shown_truth}"
+        )
+
+
+_TOLERANCE = sp.Float(10) ** (-(PRECISION - 10))
 
 
 @dataclass(frozen=True)
@@ -237,27 +271,72 @@ def _decimal(value: sp.Float | None, digits: int) -> str:
 # --- the prover ----------------------------------------------------------------------------------
 
 
-def _prove_equal(claim: sp.Expr, truth: sp.Expr) -> str | None:
-    """How claim == truth was proved (everywhere off the kinks), or None."""
-    kinks = _Kinks()
-    kinks.collect(claim)
-    kinks.collect(truth)
-    if not kinks.expressions:
-        return "symbolic" if _is_zero(claim - truth) else None
-    if len(kinks.expressions) > MAX_KINKS:
+@dataclass(frozen=True)
+class _Proof:
+    """How the claim was proved (``method``), or else, when the case split found a region where
+    the two differ, a point inside it (``witness``) for the refuter to confirm."""
+
+    method: str | None = None
+    witness: dict[sp.Symbol, sp.Rational] | None = None
+
+
+def _prove_equal(claim: sp.Expr, truth: sp.Expr) -> _Proof:
+    """Prove claim == truth everywhere off the kinks.
+
+    Smooth expressions are compared directly. Otherwise the real line (or space) is split into
+    regions by the sign of each kink expression, found as resolving the expressions needs it
+    (so a kink inside a kink, as in min(max(0, x), 6), is split after the inner one), and the
+    two smooth expressions that remain on each region are compared.
+    """
+    if not _has_kinks(claim) and not _has_kinks(truth):
+        return _Proof("symbolic" if _is_zero(claim - truth) else None)
+    try:
+        regions = _prove_on_regions(claim, truth, {})
+    except _RegionFails as failure:
+        return _Proof(witness=failure.witness)
+    if regions is None:
+        return _Proof()
+    kinks = len({k for region in regions for k in region})
+    return _Proof(f"case split over {kinks} kink{'s' if kinks != 1 else ''}")
+
+
+def _prove_on_regions(
+    claim: sp.Expr, truth: sp.Expr, region: dict[sp.Expr, int]
+) -> list[dict[sp.Expr, int]] | None:
+    """The regions below ``region`` on which claim == truth was proved; None if undecided;
+    raises :class:`_RegionFails` for a non-empty region where they differ."""
+    try:
+        a, b = _resolve(claim, region), _resolve(truth, region)
+    except _NeedsSplit as split:
+        if len(region) >= MAX_KINKS:
+            return None
+        proved: list[dict[sp.Expr, int]] = []
+        for side in (1, -1):
+            below = _prove_on_regions(claim, truth, {**region, split.kink: side})
+            if below is None:
+                return None
+            proved.extend(below)
+        return proved
+    except _Undecided:
         return None
-    for signs in itertools.product((1, -1), repeat=len(kinks.expressions)):
-        region = dict(zip(kinks.expressions, signs, strict=True))
-        try:
-            a, b = _resolve(claim, region), _resolve(truth, region)
-        except _Undecided:
-            return None
-        if a is not None and b is not None and _is_zero(a - b):
-            continue
-        if not _region_is_empty(region):
-            return None
-    count = len(kinks.expressions)
-    return f"case split over {count} kink{'s' if count != 1 else ''}"
+    if a is not None and b is not None and _is_zero(a - b):
+        return [region]
+    point = _point_in(region)
+    if point is None:
+        return None  # cannot tell whether the region is empty: undecided
+    if point:
+        raise _RegionFails(point)
+    return [region]  # an empty region: nothing to prove there
+
+
+class _RegionFails(Exception):
+    def __init__(self, witness: dict[sp.Symbol, sp.Rational]) -> None:
+        super().__init__(str(witness))
+        self.witness = witness
+
+
+def _has_kinks(expr: sp.Basic) -> bool:
+    return any(_kink_arguments(node) for node in sp.preorder_traversal(expr))
 
 
 def _is_zero(difference: sp.Expr) -> bool:
@@ -277,21 +356,15 @@ def _is_zero(difference: sp.Expr) -> bool:
 
 
 class _Undecided(Exception):
-    """A kink's side cannot be decided from the region (e.g. a nested kink)."""
+    """A kink's side cannot be decided (an expression undefined on the region, say)."""
 
 
-class _Kinks:
-    """The kink expressions of a pair of expressions, each kept once up to a constant factor."""
+class _NeedsSplit(Exception):
+    """Resolving met a kink whose side the region does not fix yet."""
 
-    def __init__(self) -> None:
-        self.expressions: list[sp.Expr] = []
-
-    def collect(self, expr: sp.Basic) -> None:
-        for node in sp.preorder_traversal(expr):
-            for argument in _kink_arguments(node):
-                canonical, _ = _canonical(argument)
-                if canonical is not None and canonical not in self.expressions:
-                    self.expressions.append(canonical)
+    def __init__(self, kink: sp.Expr) -> None:
+        super().__init__(str(kink))
+        self.kink = kink
 
 
 def _kink_arguments(node: sp.Basic) -> list[sp.Expr]:
@@ -321,14 +394,18 @@ def _canonical(expr: sp.Expr) -> tuple[sp.Expr | None, int]:
 
 
 def _sign(expr: sp.Expr, region: dict[sp.Expr, int]) -> int:
-    canonical, factor = _canonical(expr)
+    """The sign of a kink expression on the region (+1 or -1), once its own kinks are resolved."""
+    resolved = _resolve(expr, region)
+    if resolved is None:
+        raise _Undecided
+    canonical, factor = _canonical(resolved)
     if canonical is None:
-        value = sp.sign(sp.N(expr, PRECISION))
+        value = sp.sign(sp.N(resolved, PRECISION))
         if value == 0:
             raise _Undecided
         return int(value)
     if canonical not in region:
-        raise _Undecided
+        raise _NeedsSplit(canonical)
     return factor * region[canonical]
 
 
@@ -385,14 +462,30 @@ def _holds(cond: sp.Basic, region: dict[sp.Expr, int]) -> bool:
     raise _Undecided
 
 
-def _region_is_empty(region: dict[sp.Expr, int]) -> bool:
-    """Whether no point satisfies every kink sign of the region (decided for one variable only)."""
+def _point_in(region: dict[sp.Expr, int]) -> dict[sp.Symbol, sp.Rational] | None:
+    """A rational point inside the region, ``{}`` if the region is empty, None if unknown
+    (decided for kinks in one variable only)."""
     symbols = set().union(*(k.free_symbols for k in region))
     if len(symbols) != 1:
-        return False
+        return None
     (symbol,) = symbols
     try:
         solution = sp.reduce_inequalities([s * k > 0 for k, s in region.items()], symbol)
-    except (NotImplementedError, ValueError, TypeError):
-        return False
-    return solution is sp.false
+        inside = solution.as_set()
+    except (NotImplementedError, ValueError, TypeError, AttributeError):
+        return None
+    if inside.is_empty:
+        return {}
+    interval = inside.args[0] if isinstance(inside, sp.Union) else inside
+    if not isinstance(interval, sp.Interval):
+        return None
+    low, high = interval.start, interval.end
+    if low.is_infinite and high.is_infinite:
+        value = sp.Integer(0)
+    elif low.is_infinite:
+        value = sp.floor(high) - 1
+    elif high.is_infinite:
+        value = sp.ceiling(low) + 1
+    else:
+        value = (low + high) / 2
+    return {symbol: sp.nsimplify(value)} if value.is_Rational else None
