@@ -285,3 +285,39 @@ def test_the_number_of_jobs_changes_nothing_but_speed() -> None:
     assert [v.rule_id for v in one] == [r.id for r in rules]
     assert {v.status for v in one} == {PROVED, REFUTED, NOT_PROVED}
     assert one == tuple(prove(rule) for rule in rules)
+
+
+@pytest.mark.parametrize(
+    ("function", "derivative"),
+    [
+        ("Min(Max(0, x), 6)", "Piecewise((0, x < 0), (1, x < 6), (0, True))"),  # ReLU6
+        ("Max(0, Max(0, x) - 1)", "Heaviside(x - 1)"),
+        ("Abs(Abs(x) - 1)", "sign(Abs(x) - 1)*sign(x)"),
+    ],
+    ids=["relu6", "max-of-max", "abs-of-abs"],
+)
+def test_a_kink_inside_a_kink_is_split_after_the_inner_one(function: str, derivative: str) -> None:
+    """Nested kinks are found while resolving, so their case split still proves the claim."""
+    verdict = prove(make_rule(function, derivative))
+    assert verdict.status == PROVED, verdict.detail
+    assert verdict.method.startswith("case split over")
+
+
+def test_a_claim_wrong_only_between_the_sample_points_is_refuted_from_the_case_split() -> None:
+    """ReLU6 with its kink put at 5: no sample point lies in (5, 6), but the case split finds
+    that region and the refuter confirms a point inside it."""
+    verdict = prove(make_rule("Min(Max(0, x), 6)", "Piecewise((0, x < 0), (1, x < 5), (0, True))"))
+    assert verdict.status == REFUTED
+    assert "at x = 11/2 the claim gives 0, but d/dx Min(Max(0, x), 6) = 1" in verdict.detail
+
+
+def test_a_sample_point_on_a_kink_is_skipped() -> None:
+    """Hard tanh's kinks are at -1 and 1, both sample values; a claim that says nothing there
+    is still proved instead of being refuted for 'no value' at the kink."""
+    verdict = prove(
+        make_rule(
+            "Piecewise((-1, x < -1), (x, x <= 1), (1, True))",
+            "Piecewise((0, x < -1), (1, x < 1), (0, x > 1))",
+        )
+    )
+    assert verdict.status == PROVED, verdict.detail
