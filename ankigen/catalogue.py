@@ -10,15 +10,14 @@ parser. All problems of all files are collected and raised together as one
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from ankigen.errors import CatalogueError, Location, Problem, UsageError
+from ankigen.errors import CatalogueError, Location, Problem, UsageError, did_you_mean
 from ankigen.expressions import (
     VARIABLE_NAME,
     Definition,
@@ -246,7 +245,7 @@ class _FileReader:
     ) -> dict[str, _Value]:
         for key, value in mapping.items():
             if key not in allowed:
-                hint = _did_you_mean(key, allowed)
+                hint = did_you_mean(key, allowed)
                 self.problem(f"unknown key '{key}'{hint}", value.line, rule_id)
         for key in required:
             if key not in mapping:
@@ -456,7 +455,7 @@ class _FileReader:
         """A derivative cannot bring in a variable its function lacks: most likely a typo."""
         extra = variables(derivative) - variables(function)
         for name in sorted(extra):
-            hint = _did_you_mean(name, sorted(variables(function)))
+            hint = did_you_mean(name, sorted(variables(function)))
             self.problem(
                 f"derivative uses '{name}', which the function does not{hint}", line, rule_id
             )
@@ -470,11 +469,6 @@ class _TooLarge(Exception):
 
 class _NotText(Exception):
     pass
-
-
-def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _shown(value: _Value) -> str:

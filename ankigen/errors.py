@@ -16,6 +16,7 @@ located lines in a single run.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,13 @@ class Problem:
             parts.append(f"rule '{self.rule_id}'")
         parts.append(self.message)
         return ": ".join(parts)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest candidate (ignoring case), or ``""``."""
+    by_lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean '{by_lower[close[0]]}'?" if close and by_lower[close[0]] != word else ""
 
 
 class AnkigenError(click.ClickException):

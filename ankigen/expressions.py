@@ -15,14 +15,13 @@ Limits on length, nesting and the size of numbers reject bombs such as ``9**9**9
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ankigen.errors import CatalogueError, Problem
+from ankigen.errors import CatalogueError, Problem, did_you_mean
 
 MAX_LENGTH = 2000  # characters in one expression
 MAX_DEPTH = 40  # nesting of operators and calls
@@ -367,7 +366,7 @@ class _Builder:
                 )
             return Call(name, args, "abstract", primes)
         names = sorted({*FUNCTIONS, PIECEWISE, *self.scope.definitions})
-        raise ExpressionError(f"unknown function '{name}'{_did_you_mean(name, names)}")
+        raise ExpressionError(f"unknown function '{name}'{did_you_mean(name, names)}")
 
     def piecewise(self, node: ast.Call, depth: int) -> Piecewise:
         if not node.args:
@@ -439,12 +438,6 @@ def _check_arity(name: str, given: int, low: int, high: int | None) -> None:
         )
         plural = "" if wanted == "1" else "s"
         raise ExpressionError(f"'{name}' takes {wanted} argument{plural}, not {given}")
-
-
-def _did_you_mean(name: str, candidates: list[str]) -> str:
-    lowered = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
 
 
 def _describe(node: ast.AST) -> str:
