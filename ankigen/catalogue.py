@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import yaml
@@ -28,7 +29,7 @@ from ankigen.expressions import (
     parse_signature,
     variables,
 )
-from ankigen.model import Assumption, Catalogue, Rule
+from ankigen.model import Assumption, Catalogue, PlotSettings, Rule
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # YAML values in one file, counting every use of an alias
@@ -43,8 +44,9 @@ FILE_KEYS = ("deck", "tags", "define", "rules")
 FILE_REQUIRED = ("deck", "rules")
 RULE_KEYS = (
     "id", "name", "function", "derivative", "variable", "context",
-    "tags", "assume", "source",
+    "tags", "assume", "source", "plot",
 )  # fmt: skip
+PLOT_KEYS = ("x", "y", "values")
 RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
 
 
@@ -355,6 +357,7 @@ class _FileReader:
         variable = self._variable(fields.get("variable"), rule_id)
         assumptions = self._assumptions(fields.get("assume"), rule_id)
         tags = self._tags(fields.get("tags"), rule_id)
+        plot = self._plot(fields.get("plot"), variable, rule_id)
         scope = Scope({d.name: d for d in definitions}, variable)
         function = self._parse(fields.get("function"), "function", scope, rule_id)
         derivative = self._parse(fields.get("derivative"), "derivative", scope, rule_id)
@@ -386,6 +389,7 @@ class _FileReader:
             derivative_text=derivative[1],
             location=Location(self.path, entry.line),
             derivative_location=Location(self.path, fields["derivative"].line),
+            plot=plot,
         )
 
     def _rule_id(self, value: _Value | None) -> str | None:
@@ -417,6 +421,83 @@ class _FileReader:
             )
             return "x"
         return value.data
+
+    def _plot(self, value: _Value | None, variable: str, rule_id: str | None) -> PlotSettings:
+        """``plot: false``, or a mapping with ``x: [min, max]``, ``y: [min, max]``, ``values:``."""
+        if value is None:
+            return PlotSettings()
+        if value.tag == "bool":
+            return PlotSettings(enabled=value.data in ("true", "True", "TRUE", "yes", "on"))
+        if not isinstance(value.data, dict):
+            self.problem(
+                f"'plot' must be false or a mapping (x, y, values), not {value.kind()}",
+                value.line,
+                rule_id,
+            )
+            return PlotSettings()
+        fields = self._keys(value.data, PLOT_KEYS, (), value.line, rule_id)
+        values: list[tuple[str, Fraction]] = []
+        given = fields.get("values")
+        if given is not None and not isinstance(given.data, dict):
+            self.problem(
+                f"plot 'values' must map symbols to numbers, not {given.kind()}",
+                given.line,
+                rule_id,
+            )
+        elif given is not None:
+            assert isinstance(given.data, dict)
+            for name, number in given.data.items():
+                if name == variable:
+                    self.problem(
+                        f"plot 'values': '{name}' is the plot's horizontal axis",
+                        number.line,
+                        rule_id,
+                    )
+                    continue
+                amount = self._number(number, f"plot value of '{name}'", rule_id)
+                if amount is not None:
+                    values.append((name, amount))
+        return PlotSettings(
+            x_range=self._range(fields.get("x"), "x", rule_id),
+            y_range=self._range(fields.get("y"), "y", rule_id),
+            values=tuple(values),
+        )
+
+    def _range(
+        self, value: _Value | None, key: str, rule_id: str | None
+    ) -> tuple[Fraction, Fraction] | None:
+        if value is None:
+            return None
+        if not isinstance(value.data, list) or len(value.data) != 2:
+            self.problem(
+                f"plot '{key}' must be [min, max], not {_shown(value)}", value.line, rule_id
+            )
+            return None
+        low, high = (self._number(v, f"plot '{key}'", rule_id) for v in value.data)
+        if low is None or high is None:
+            return None
+        if not low < high:
+            self.problem(
+                f"plot '{key}': the minimum {low} is not below the maximum {high}",
+                value.line,
+                rule_id,
+            )
+            return None
+        return low, high
+
+    def _number(self, value: _Value, what: str, rule_id: str | None) -> Fraction | None:
+        if value.tag in ("int", "float") and isinstance(value.data, str):
+            try:
+                number = Fraction(value.data.replace("_", ""))
+            except (ValueError, ZeroDivisionError):
+                pass
+            else:
+                if abs(number) <= 10**9:
+                    return number
+        self.problem(
+            f"{what} must be a number of moderate size, not {_shown(value)}", value.line, rule_id
+        )
+        return None
 
     def _assumptions(self, value: _Value | None, rule_id: str | None) -> tuple[Assumption, ...]:
         if value is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from ankigen.errors import Location
@@ -18,6 +19,24 @@ class Assumption:
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.relation} 0"
+
+
+@dataclass(frozen=True)
+class PlotSettings:
+    """A rule's ``plot:`` settings; every field None means "choose a sensible default"."""
+
+    enabled: bool = True
+    x_range: tuple[Fraction, Fraction] | None = None  # the variable's range on the plot
+    y_range: tuple[Fraction, Fraction] | None = None  # the vertical axis' limits
+    values: tuple[tuple[str, Fraction], ...] = ()  # values for the other symbols, by name
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A file that goes into the deck's media, named by a hash of its content."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ class Rule:
     derivative_text: str
     location: Location  # where the rule starts
     derivative_location: Location  # where its claim is written: verdicts point here
+    plot: PlotSettings = PlotSettings()
 
     @property
     def used_definitions(self) -> tuple[Definition, ...]:
