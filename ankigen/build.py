@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ankigen.catalogue import load_catalogue
-from ankigen.errors import NotProvedError, Problem
+from ankigen.errors import NoteTypeChangeError, NotProvedError, Problem
+from ankigen.lock import LOCK_NAME, Changes, change_time, read_lock, update, write_lock
 from ankigen.model import Catalogue, Rule
 from ankigen.resources import bundled_catalogue
 from ankigen.verify import DEFAULT_TIMEOUT, Verdict, verify_rules
@@ -56,13 +57,16 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build wrote."""
+    """What a build wrote, what changed since the last build, and what the author should know."""
 
     output: Path
     check: CheckReport
     notes: int
     cards: int
     decks: tuple[str, ...]
+    changes: Changes
+    lock: Path
+    warnings: tuple[str, ...]
 
 
 def catalogue_folders(folders: Sequence[Path], include_bundled: bool | None) -> list[Path]:
@@ -95,9 +99,14 @@ def build(
     output: Path = DEFAULT_OUTPUT,
     include_bundled: bool | None = None,
     options: Options = Options(),
+    lock: Path | None = None,
+    allow_note_type_change: bool = False,
 ) -> BuildReport:
-    """Build the deck at ``output``, or raise without writing anything."""
-    from ankigen.package import write_package  # genanki is needed only once all is proved
+    """Build the deck at ``output`` and update the lock file, or raise without writing anything.
+
+    ``lock`` defaults to ``ankigen.lock`` in the first catalogue folder (see :mod:`ankigen.lock`).
+    """
+    from ankigen.package import Times, write_package  # genanki is needed only once all is proved
     from ankigen.render import note_type, render_note
 
     # Gather and check everything first ...
@@ -106,7 +115,52 @@ def build(
         raise NotProvedError(report.problems())
     notes = [render_note(rule) for rule in report.rules]
     kind = note_type()
-    # ... and only then write.
-    write_package(kind, notes, output)
+    lock_path = lock or catalogue_folders(folders, include_bundled)[0] / LOCK_NAME
+    previous = read_lock(lock_path)
+    stamped, changes = update(previous, kind, notes, change_time())
+    if changes.note_type_incompatible and not allow_note_type_change:
+        raise NoteTypeChangeError(
+            f"refusing to build: {changes.note_type_incompatible}. Learners' existing notes would "
+            "become 'conflicting' in Anki and never update again. If that is really meant, build "
+            "with --allow-note-type-change."
+        )
+    assert stamped.note_type is not None
+    times = Times(stamped.note_type.modified, {r: s.modified for r, s in stamped.notes.items()})
+    # ... and only then write: the deck first, then the lock that describes it.
+    write_package(kind, notes, output, times)
+    warnings = [*_warnings(changes)]
+    if stamped != previous:
+        try:
+            write_lock(lock_path, stamped)
+        except OSError as error:
+            warnings.append(
+                f"{lock_path}: could not update the lock file ({error.strerror}); the next build "
+                "will count this build's changes as new again"
+            )
     decks = tuple(dict.fromkeys(note.deck for note in notes))
-    return BuildReport(output, report, notes=len(notes), cards=len(notes), decks=decks)
+    return BuildReport(
+        output,
+        report,
+        notes=len(notes),
+        cards=len(notes),  # one card template: one card per note
+        decks=decks,
+        changes=changes,
+        lock=lock_path,
+        warnings=tuple(warnings),
+    )
+
+
+def _warnings(changes: Changes) -> list[str]:
+    warnings = [
+        f"rule '{rule_id}' moved from deck '{old}' to '{new}': Anki does not move cards on "
+        f"import, so learners' existing cards stay in '{old}'"
+        for rule_id, old, new in changes.moved
+    ]
+    if changes.removed:
+        warnings.append(
+            "rules removed since the last build: " + ", ".join(changes.removed) + "; their notes "
+            "stay in learners' collections (Anki never deletes notes on import)"
+        )
+    if changes.note_type_incompatible:
+        warnings.append(f"{changes.note_type_incompatible}: learners' notes will be 'conflicting'")
+    return warnings

@@ -65,15 +65,46 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 @_bundled
 @_timeout
 @_jobs
+@click.option(
+    "--lock",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The lock file that remembers what each note held [default: ankigen.lock in the first "
+    "catalogue folder].",
+)
+@click.option(
+    "--allow-note-type-change",
+    is_flag=True,
+    help="Build even if the note type's fields or templates changed (learners' notes will stop "
+    "updating).",
+)
 def build(
-    folders: Sequence[Path], output: Path, bundled: bool | None, timeout: float, jobs: int | None
+    folders: Sequence[Path],
+    output: Path,
+    bundled: bool | None,
+    timeout: float,
+    jobs: int | None,
+    lock: Path | None,
+    allow_note_type_change: bool,
 ) -> None:
     """Prove every rule of FOLDERS and write them as an Anki deck (.apkg)."""
     from ankigen import build as pipeline
 
-    report = pipeline.build(list(folders), output, bundled, pipeline.Options(timeout, jobs))
+    report = pipeline.build(
+        list(folders),
+        output,
+        bundled,
+        pipeline.Options(timeout, jobs),
+        lock=lock,
+        allow_note_type_change=allow_note_type_change,
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    changes = report.changes
+    unchanged = report.notes - len(changes.new) - len(changes.updated)
     click.echo(
-        f"{len(report.check.rules)} rules, all proved: {report.notes} notes, "
+        f"{len(report.check.rules)} rules, all proved: {report.notes} notes "
+        f"({len(changes.new)} new, {len(changes.updated)} updated, {unchanged} unchanged), "
         f"{report.cards} cards in {len(report.decks)} decks"
     )
     click.echo(f"wrote {report.output}")

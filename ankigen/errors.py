@@ -102,6 +102,12 @@ class UsageError(AnkigenError):
     exit_code = EXIT_CATALOGUE
 
 
+class NoteTypeChangeError(AnkigenError):
+    """A build would change the note type's fields or templates (learners' notes would break)."""
+
+    exit_code = EXIT_CATALOGUE
+
+
 class NotProvedError(AnkigenError):
     """At least one claimed derivative was refuted or could not be proved."""
 

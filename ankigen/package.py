@@ -1,7 +1,12 @@
 """The write stage: put rendered notes into an Anki package (.apkg). The only user of genanki.
 
+genanki builds the collection; ankigen then gives every note and the note type its own
+modification time (from the lock file, so that Anki's importer updates exactly the notes whose
+content changed) and zips the package itself with fixed entry dates and sorted media, so that
+the same catalogue always gives a byte-identical file.
+
 The package is written to a temporary file in the output's own folder and renamed over the
-output only when complete, so a failed or interrupted build never leaves a broken deck, and an
+output only when complete: a failed or interrupted build never leaves a broken deck, and an
 existing deck stays untouched until the new one is whole.
 """
 
@@ -9,15 +14,31 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
+import json
 import os
+import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 
 from ankigen.errors import OutputError
+from ankigen.model import MediaFile
 from ankigen.render import NoteType, RenderedNote
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold: no wall clock
+
+
+@dataclass(frozen=True)
+class Times:
+    """Modification times (seconds since the epoch) for the note type and each rule's note."""
+
+    note_type: int
+    notes: Mapping[str, int]
 
 
 def deck_id(name: str) -> int:
@@ -31,12 +52,18 @@ def note_guid(rule_id: str) -> str:
     return str(genanki.guid_for("ankigen", rule_id))
 
 
-def write_package(note_type: NoteType, notes: Sequence[RenderedNote], output: Path) -> None:
-    """Write the notes into ``output`` atomically; raise OutputError if it cannot be written."""
+def write_package(
+    note_type: NoteType,
+    notes: Sequence[RenderedNote],
+    output: Path,
+    times: Times,
+    media: Sequence[MediaFile] = (),
+) -> None:
+    """Write the notes (and media) into ``output`` atomically; raise OutputError on failure."""
     model = genanki.Model(
         note_type.id,
         note_type.name,
-        fields=[{"name": field} for field in note_type.fields],
+        fields=[{"name": name} for name in note_type.fields],
         templates=[
             {"name": note_type.template_name, "qfmt": note_type.front, "afmt": note_type.back}
         ],
@@ -54,7 +81,57 @@ def write_package(note_type: NoteType, notes: Sequence[RenderedNote], output: Pa
             )
         )
     package = genanki.Package(list(decks.values()))
-    _write_atomically(output, package.write_to_file)
+    mod_by_guid = {note_guid(rule_id): when for rule_id, when in times.notes.items()}
+
+    def write(path: str) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            database = Path(scratch) / "collection.anki2"
+            _write_collection(package, database, times.note_type, mod_by_guid)
+            _zip(Path(path), database, media)
+
+    _write_atomically(output, write)
+
+
+def _write_collection(
+    package: genanki.Package, database: Path, note_type_time: int, mod_by_guid: Mapping[str, int]
+) -> None:
+    connection = sqlite3.connect(database)
+    try:
+        cursor = connection.cursor()
+        # Note and card ids count up from the earliest note time, so they too are reproducible.
+        first = min(mod_by_guid.values(), default=note_type_time)
+        package.write_to_db(cursor, note_type_time, itertools.count(first * 1000))
+        cursor.executemany(
+            "UPDATE notes SET mod = ? WHERE guid = ?",
+            [(when, guid) for guid, when in mod_by_guid.items()],
+        )
+        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+        models = json.loads(models_json)
+        for model in models.values():
+            model["mod"] = note_type_time
+        cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _zip(path: Path, database: Path, media: Sequence[MediaFile]) -> None:
+    """The .apkg: the collection, the media index, then the media files numbered in name order."""
+    files = sorted({m.name: m for m in media}.values(), key=lambda m: m.name)
+    index = {str(i): m.name for i, m in enumerate(files)}
+    entries = [
+        ("collection.anki2", database.read_bytes()),
+        ("media", json.dumps(index, sort_keys=True).encode()),
+        *((str(i), m.data) for i, m in enumerate(files)),
+    ]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, whatever system builds it
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
 
 
 def _write_atomically(output: Path, write: Callable[[str], object]) -> None:

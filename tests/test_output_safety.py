@@ -80,7 +80,9 @@ def test_ctrl_c_during_the_proofs_stops_promptly_and_writes_nothing(tmp_path: Pa
 
 def test_two_builds_writing_the_same_deck_at_once_leave_a_whole_deck(tmp_path: Path) -> None:
     """Each build writes its own temporary file and renames it: the last rename wins, whole."""
-    builds = [_ankigen("build", "-o", "deck.apkg", cwd=tmp_path) for _ in range(2)]
+    builds = [
+        _ankigen("build", "-o", "deck.apkg", "--lock", "deck.lock", cwd=tmp_path) for _ in range(2)
+    ]
     for build in builds:
         _, stderr = build.communicate(timeout=120)
         assert build.returncode == 0, stderr
@@ -88,4 +90,4 @@ def test_two_builds_writing_the_same_deck_at_once_leave_a_whole_deck(tmp_path: P
         assert package.testzip() is None
         assert "collection.anki2" in package.namelist()
     assert _leftovers(tmp_path) == []
-    assert os.listdir(tmp_path) == ["deck.apkg"]
+    assert sorted(os.listdir(tmp_path)) == ["deck.apkg", "deck.lock"]
