@@ -11,13 +11,10 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import time
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import genanki.package
 import pytest
 from anki.collection import (  # anki.collection first: it must be imported before anki.cards
     Collection,
@@ -41,8 +38,13 @@ SUBDECKS = {
     "Derivatives for ML::Exponentials and logarithms",
     "Derivatives for ML::Loss functions",
     "Derivatives for ML::Product and quotient rules",
+    # added beyond the lesson (issue 8)
+    "Derivatives for ML::Regularisation",
+    "Derivatives for ML::Softmax and attention",
+    "Derivatives for ML::Chain rule",
+    "Derivatives for ML::Optimisation",
 }
-BUNDLED_NOTES = 23
+BUNDLED_NOTES = 110  # the lesson's 23 rules and the 87 added for issue 8
 
 
 # --- building and importing --------------------------------------------------------------------
@@ -68,13 +70,16 @@ def _import(col: Collection, package: Path) -> ImportLogWithChanges.Log:
     return col.import_anki_package(request).log
 
 
-def _build_later(folder: Path, output: Path, seconds: float = 3600) -> None:
-    """Build as if ``seconds`` later, as a learner's rebuild would be: Anki updates a note only
-    when the incoming one is newer, so a rebuild within the same second would look unchanged."""
-    later = time.time() + seconds
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(genanki.package, "time", types.SimpleNamespace(time=lambda: later))
-        build([folder], output)
+def _build_later(folder: Path, output: Path) -> None:
+    """Rebuild a catalogue folder as an author does: its lock file (copied with the folder)
+    remembers the last build, so a changed note gets a newer time and Anki updates it."""
+    build([folder], output)
+
+
+def _bundled_copy(destination: Path) -> Path:
+    """A copy of the bundled catalogue with its lock file, so that builds never touch the repo."""
+    shutil.copytree(bundled_catalogue(), destination)
+    return destination
 
 
 def _notes_by_id(col: Collection) -> dict[str, Note]:
@@ -102,8 +107,9 @@ class Imported:
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled deck, built once for the module."""
-    output = tmp_path_factory.mktemp("deck") / "ankigen.apkg"
-    build([], output)
+    folder = tmp_path_factory.mktemp("deck")
+    output = folder / "ankigen.apkg"
+    build([_bundled_copy(folder / "cards")], output)
     return output
 
 
@@ -202,7 +208,7 @@ def _outside_math(card_html: str) -> str:
 
 
 def test_the_import_log_reports_every_note_as_new(imported: Imported) -> None:
-    """A first import adds all 23 notes, with no duplicate, conflict, update or missing part."""
+    """A first import adds all 110 notes, with no duplicate, conflict, update or missing part."""
     assert _counts(imported.log) == {
         "new": BUNDLED_NOTES,
         "updated": 0,
@@ -218,7 +224,7 @@ def test_the_import_log_reports_every_note_as_new(imported: Imported) -> None:
 def test_the_collection_holds_one_card_per_rule_of_the_ankigen_note_type(
     imported: Imported, rules: dict[str, Rule]
 ) -> None:
-    """23 notes and 23 cards, one per bundled rule, all of the ankigen note type."""
+    """110 notes and 110 cards, one per bundled rule, all of the ankigen note type."""
     col = imported.col
     assert col.note_count() == BUNDLED_NOTES
     assert col.card_count() == BUNDLED_NOTES
@@ -248,8 +254,9 @@ def test_the_note_type_keeps_its_fixed_id(imported: Imported) -> None:
 # --- decks and tags ------------------------------------------------------------------------------
 
 
-def test_the_parent_deck_and_its_five_subdecks_exist(imported: Imported) -> None:
-    """The deck tree is 'Derivatives for ML' with one subdeck per catalogue file."""
+def test_the_parent_deck_and_its_nine_subdecks_exist(imported: Imported) -> None:
+    """The deck tree is 'Derivatives for ML' with nine subdecks: the lesson's five and the four
+    added for issue 8 (the added activations and losses share the lesson's subdecks)."""
     names = {deck.name for deck in imported.col.decks.all_names_and_ids()}
     assert {PARENT_DECK, *SUBDECKS} <= names
     assert {name for name in names if name.startswith(PARENT_DECK)} == {PARENT_DECK, *SUBDECKS}
@@ -258,12 +265,18 @@ def test_the_parent_deck_and_its_five_subdecks_exist(imported: Imported) -> None
 def test_every_card_sits_in_the_deck_its_catalogue_file_names(
     shown: dict[str, Shown], rules: dict[str, Rule]
 ) -> None:
-    """Each card is in the subdeck named by its rule's YAML file."""
+    """Each card is in the subdeck named by its rule's YAML file, new subdecks included."""
     assert {rule_id: card.deck for rule_id, card in shown.items()} == {
         rule_id: rule.deck for rule_id, rule in rules.items()
     }
     assert shown["relu"].deck == "Derivatives for ML::Activation functions"
     assert shown["ln"].deck == "Derivatives for ML::Exponentials and logarithms"
+    assert shown["gelu"].deck == "Derivatives for ML::Activation functions"
+    assert shown["huber"].deck == "Derivatives for ML::Loss functions"
+    assert shown["elastic-net"].deck == "Derivatives for ML::Regularisation"
+    assert shown["attention-score-query"].deck == "Derivatives for ML::Softmax and attention"
+    assert shown["chain-rule"].deck == "Derivatives for ML::Chain rule"
+    assert shown["cosine-annealing"].deck == "Derivatives for ML::Optimisation"
 
 
 def test_every_note_carries_the_tags_of_its_file_and_its_rule(
@@ -376,8 +389,7 @@ def test_a_rebuilt_deck_keeps_every_note_guid(
 ) -> None:
     """A deck rebuilt from the same catalogue has the same GUIDs, derived from the rule ids, so
     importing it updates the learner's notes instead of adding copies."""
-    folder = tmp_path / "cards"
-    shutil.copytree(bundled_catalogue(), folder)
+    folder = _bundled_copy(tmp_path / "cards")
     rebuilt = tmp_path / "rebuilt.apkg"
     _build_later(folder, rebuilt)
     assert _counts(_import(fresh_col, rebuilt))["new"] == BUNDLED_NOTES
@@ -396,8 +408,7 @@ def test_a_changed_context_updates_the_note_under_the_same_guid(
     _import(fresh_col, package)
     original = _notes_by_id(fresh_col)["ln"]
 
-    folder = tmp_path / "cards"
-    shutil.copytree(bundled_catalogue(), folder)
+    folder = _bundled_copy(tmp_path / "cards")
     catalogue_file = folder / "exponentials-and-logs.yaml"
     text = catalogue_file.read_text(encoding="utf-8")
     assert text.count("Logarithms are everywhere") == 1

@@ -17,12 +17,14 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import genanki
 import pytest
 
+from ankigen import package
 from ankigen.errors import OutputError
-from ankigen.package import deck_id, note_guid, write_package
+from ankigen.package import Times, deck_id, note_guid, write_package
 from ankigen.render import FIELDS, RenderedNote, note_type
+
+TIMES = Times(note_type=1_700_000_000, notes={})  # every note stamped with the note type's time
 
 # Recorded once from ankigen 0.1.0: these must never change (learners' collections use them).
 RECORDED_GUIDS = {
@@ -67,7 +69,7 @@ def unpacked(tmp_path: Path) -> Iterator[sqlite3.Connection]:
         _note("relu", "Derivatives for ML::Activation functions"),
         _note("ln", "Derivatives for ML::Exponentials and logarithms", tags=("exp-log",)),
     ]
-    write_package(note_type(), notes, output)
+    write_package(note_type(), notes, output, TIMES)
     with zipfile.ZipFile(output) as archive:
         archive.extract("collection.anki2", tmp_path)
     connection = sqlite3.connect(tmp_path / "collection.anki2")
@@ -120,7 +122,7 @@ def test_deck_ids_never_change_between_versions() -> None:
 def test_the_package_is_a_zip_with_a_collection_and_a_media_list(tmp_path: Path) -> None:
     """An .apkg is a zip holding collection.anki2 (SQLite) and 'media' (JSON; no files here)."""
     output = tmp_path / "deck.apkg"
-    write_package(note_type(), [_note("sigmoid")], output)
+    write_package(note_type(), [_note("sigmoid")], output, TIMES)
     with zipfile.ZipFile(output) as archive:
         assert sorted(archive.namelist()) == ["collection.anki2", "media"]
         assert json.loads(archive.read("media")) == {}
@@ -177,7 +179,7 @@ def test_changing_a_notes_text_keeps_its_guid(tmp_path: Path) -> None:
     guids = []
     for version, text in enumerate(["", " (edited)"]):
         output = tmp_path / f"v{version}.apkg"
-        write_package(note_type(), [_note("sigmoid", text=text)], output)
+        write_package(note_type(), [_note("sigmoid", text=text)], output, TIMES)
         with zipfile.ZipFile(output) as archive:
             archive.extract("collection.anki2", tmp_path / f"v{version}")
         with sqlite3.connect(tmp_path / f"v{version}" / "collection.anki2") as connection:
@@ -198,7 +200,7 @@ def test_a_successful_write_replaces_the_old_deck_and_leaves_no_temporary_file(
     """Writing over an existing deck replaces it with the new one, and cleans up after itself."""
     output = tmp_path / "deck.apkg"
     output.write_bytes(b"the old deck")
-    write_package(note_type(), [_note("sigmoid")], output)
+    write_package(note_type(), [_note("sigmoid")], output, TIMES)
     assert zipfile.is_zipfile(output)
     assert _leftovers(tmp_path, output) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg"]
@@ -223,14 +225,14 @@ def test_a_failed_write_leaves_the_old_deck_untouched_and_no_temporary_file(
     output.write_bytes(b"the old deck")
     written_to: list[str] = []
 
-    def fail_halfway(self: genanki.Package, file: str, timestamp: float | None = None) -> None:
-        Path(file).write_bytes(b"PK\x03\x04 half a zip")
-        written_to.append(file)
+    def fail_halfway(file: Path, database: Path, media: object) -> None:
+        file.write_bytes(b"PK\x03\x04 half a zip")
+        written_to.append(str(file))
         raise failure
 
-    monkeypatch.setattr(genanki.Package, "write_to_file", fail_halfway)
+    monkeypatch.setattr(package, "_zip", fail_halfway)
     with pytest.raises(raised) as caught:
-        write_package(note_type(), [_note("sigmoid")], output)
+        write_package(note_type(), [_note("sigmoid")], output, TIMES)
     assert written_to, "the writer was never called"
     assert Path(written_to[0]).parent == tmp_path  # the partial file was next to the output
     assert output.read_bytes() == b"the old deck"
@@ -246,13 +248,13 @@ def test_a_failed_write_creates_no_deck_where_there_was_none(
 ) -> None:
     """A failed first build leaves no deck at all (not a broken one)."""
 
-    def fail_halfway(self: genanki.Package, file: str, timestamp: float | None = None) -> None:
-        Path(file).write_bytes(b"PK\x03\x04 half a zip")
+    def fail_halfway(file: Path, database: Path, media: object) -> None:
+        file.write_bytes(b"PK\x03\x04 half a zip")
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(genanki.Package, "write_to_file", fail_halfway)
+    monkeypatch.setattr(package, "_zip", fail_halfway)
     with pytest.raises(OutputError, match="Input/output error"):
-        write_package(note_type(), [_note("sigmoid")], tmp_path / "deck.apkg")
+        write_package(note_type(), [_note("sigmoid")], tmp_path / "deck.apkg", TIMES)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -260,7 +262,7 @@ def test_a_missing_output_folder_raises_output_error(tmp_path: Path) -> None:
     """Writing into a folder that does not exist is an OutputError naming it; nothing is made."""
     output = tmp_path / "missing" / "deck.apkg"
     with pytest.raises(OutputError, match="does not exist") as caught:
-        write_package(note_type(), [_note("sigmoid")], output)
+        write_package(note_type(), [_note("sigmoid")], output, TIMES)
     assert str(tmp_path / "missing") in str(caught.value)
     assert caught.value.exit_code == 3
     assert list(tmp_path.iterdir()) == []
@@ -271,7 +273,7 @@ def test_the_deck_file_is_readable_by_others_like_any_file(tmp_path: Path) -> No
     previous = os.umask(0o022)
     try:
         output = tmp_path / "deck.apkg"
-        write_package(note_type(), [_note("sigmoid")], output)
+        write_package(note_type(), [_note("sigmoid")], output, TIMES)
     finally:
         os.umask(previous)
     assert output.stat().st_mode & 0o777 == 0o644
