@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from ankigen import __version__
+from ankigen.build import Options
 from ankigen.errors import NotProvedError
 
 _folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
@@ -24,7 +25,7 @@ _bundled = click.option(
 _timeout = click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
-    default=10.0,
+    default=Options.timeout,
     show_default=True,
     help="Seconds allowed to prove one derivative.",
 )

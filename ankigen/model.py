@@ -76,6 +76,25 @@ class Rule:
         return tuple(d for d in self.definitions if d.name in wanted)
 
 
+PROVED = "proved"
+REFUTED = "refuted"
+NOT_PROVED = "not proved"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of verifying one rule; ``detail`` says why for anything but ``proved``."""
+
+    rule_id: str
+    status: str  # PROVED | REFUTED | NOT_PROVED
+    detail: str = ""
+    method: str = ""  # how it was proved, for --verbose reports
+
+    @property
+    def proved(self) -> bool:
+        return self.status == PROVED
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """Every rule of the catalogue folders, in a stable order (by file path, then position)."""

@@ -12,7 +12,8 @@ A rule's verdict is one of three (:class:`Verdict`):
   proof ran out of time or memory.
 
 Only ``proved`` rules are exported. Proofs run in worker processes (``workers``) that are killed
-at the time limit, because sympy cannot be interrupted reliably from inside.
+at the time limit, because sympy cannot be interrupted reliably from inside. The
+:class:`~ankigen.model.Verdict` record and its three statuses live in ``model``.
 """
 
 from __future__ import annotations
@@ -25,14 +26,9 @@ from fractions import Fraction
 import sympy as sp
 
 from ankigen import workers
-from ankigen.model import Rule
+from ankigen.model import NOT_PROVED, PROVED, REFUTED, Rule, Verdict
 from ankigen.symbolic import Translator
 
-PROVED = "proved"
-REFUTED = "refuted"
-NOT_PROVED = "not proved"
-
-DEFAULT_TIMEOUT = 10.0  # seconds per rule
 MAX_KINKS = 8  # a case split over more kinks than this (2**8 regions) is not attempted
 PRECISION = 50  # digits for the numerical refuter
 _SAMPLE_VALUES = (
@@ -41,24 +37,10 @@ _SAMPLE_VALUES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of verifying one rule; ``detail`` says why for anything but ``proved``."""
-
-    rule_id: str
-    status: str  # PROVED | REFUTED | NOT_PROVED
-    detail: str = ""
-    method: str = ""  # how it was proved, for --verbose reports
-
-    @property
-    def proved(self) -> bool:
-        return self.status == PROVED
-
-
 def verify_rules(
     rules: Sequence[Rule],
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float,
     jobs: int | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
 ) -> tuple[Verdict, ...]:
