@@ -22,10 +22,14 @@ DEFAULT_OUTPUT = Path("ankigen.apkg")
 
 @dataclass(frozen=True)
 class Options:
-    """How to verify: seconds per proof and worker processes (None: one per core)."""
+    """How to build: seconds per proof, worker processes (None: one per core), plots, how
+    math is shown (``mathjax``, or ``svg`` images), and whether to use the cache."""
 
     timeout: float = 10.0
     jobs: int | None = None
+    plots: bool = True
+    math: str = "mathjax"
+    cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class BuildReport:
     changes: Changes
     lock: Path
     warnings: tuple[str, ...]
+    media: int = 0
 
 
 def catalogue_folders(folders: Sequence[Path], include_bundled: bool | None) -> list[Path]:
@@ -107,14 +112,29 @@ def build(
 
     ``lock`` defaults to ``ankigen.lock`` in the first catalogue folder (see :mod:`ankigen.lock`).
     """
-    from ankigen.package import Times, write_package  # genanki is needed only once all is proved
+    from ankigen import media  # matplotlib and genanki: only once all is proved
+    from ankigen.cache import default_cache
+    from ankigen.package import Times, write_package
     from ankigen.render import note_type, render_note
 
     # Gather and check everything first ...
     report = check(folders, include_bundled, options)
     if not report.all_proved:
         raise NotProvedError(report.problems())
-    notes = [render_note(rule) for rule in report.rules]
+    cache = default_cache() if options.cache else None
+    plots, warnings = (
+        media.draw_plots(report.rules, jobs=options.jobs, cache=cache)
+        if options.plots
+        else ({}, [])
+    )
+    notes = [
+        render_note(
+            rule, *((plots[rule.id].html, plots[rule.id].media) if rule.id in plots else ())
+        )
+        for rule in report.rules
+    ]
+    if options.math == "svg":
+        notes = media.svg_math(notes, report.rules, cache)
     kind = note_type()
     lock_path = lock or catalogue_folders(folders, include_bundled)[0] / LOCK_NAME
     previous = read_lock(lock_path)
@@ -128,8 +148,9 @@ def build(
     assert stamped.note_type is not None
     times = Times(stamped.note_type.modified, {r: s.modified for r, s in stamped.notes.items()})
     # ... and only then write: the deck first, then the lock that describes it.
-    write_package(kind, notes, output, times)
-    warnings = [*_warnings(changes)]
+    files = {file.name: file for note in notes for file in note.media}
+    write_package(kind, notes, output, times, tuple(files.values()))
+    warnings += _warnings(changes)
     if stamped != previous:
         try:
             write_lock(lock_path, stamped)
@@ -148,6 +169,7 @@ def build(
         changes=changes,
         lock=lock_path,
         warnings=tuple(warnings),
+        media=len(files),
     )
 
 

@@ -74,6 +74,15 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     "catalogue folder].",
 )
 @click.option(
+    "--math",
+    type=click.Choice(["mathjax", "svg"]),
+    default="mathjax",
+    show_default=True,
+    help="How formulas are shown: typeset by Anki's MathJax, or pre-rendered SVG images.",
+)
+@click.option("--plots/--no-plots", default=True, help="Draw a plot of f and f' on each card.")
+@click.option("--cache/--no-cache", default=True, help="Reuse proofs and images of earlier builds.")
+@click.option(
     "--allow-note-type-change",
     is_flag=True,
     help="Build even if the note type's fields or templates changed (learners' notes will stop "
@@ -86,6 +95,9 @@ def build(
     timeout: float,
     jobs: int | None,
     lock: Path | None,
+    math: str,
+    plots: bool,
+    cache: bool,
     allow_note_type_change: bool,
 ) -> None:
     """Prove every rule of FOLDERS and write them as an Anki deck (.apkg)."""
@@ -95,7 +107,7 @@ def build(
         list(folders),
         output,
         bundled,
-        pipeline.Options(timeout, jobs),
+        Options(timeout, jobs, plots=plots, math=math, cache=cache),
         lock=lock,
         allow_note_type_change=allow_note_type_change,
     )
@@ -106,7 +118,7 @@ def build(
     click.echo(
         f"{len(report.check.rules)} rules, all proved: {report.notes} notes "
         f"({len(changes.new)} new, {len(changes.updated)} updated, {unchanged} unchanged), "
-        f"{report.cards} cards in {len(report.decks)} decks"
+        f"{report.cards} cards in {len(report.decks)} decks, {report.media} media files"
     )
     click.echo(f"wrote {report.output}")
 
@@ -120,7 +132,7 @@ def check(folders: Sequence[Path], bundled: bool | None, timeout: float, jobs: i
     """Prove every rule of FOLDERS, one line per rule; exit 0 only if all are proved."""
     from ankigen import build as pipeline
 
-    report = pipeline.check(list(folders), bundled, pipeline.Options(timeout, jobs))
+    report = pipeline.check(list(folders), bundled, Options(timeout, jobs))
     width = max(len(rule.id) for rule in report.rules)
     for rule, verdict in zip(report.rules, report.verdicts, strict=True):
         click.echo(f"{verdict.status:<10}  {rule.id:<{width}}  {verdict.method}".rstrip())
@@ -145,3 +157,13 @@ def list_rules(folders: Sequence[Path], bundled: bool | None) -> None:
     for rule in rules:
         tags = " ".join(rule.tags)
         click.echo(f"{rule.id:<{width}}  {rule.deck}  [{tags}]")
+
+
+@main.command("clear-cache")
+def clear_cache() -> None:
+    """Empty the cache of proofs and images (it fills again on the next build)."""
+    from ankigen.cache import default_cache
+
+    cache = default_cache()
+    cache.clear()
+    click.echo(f"cleared {cache.folder}")

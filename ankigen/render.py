@@ -15,7 +15,7 @@ import html
 from dataclasses import dataclass
 
 from ankigen import latex
-from ankigen.model import Rule
+from ankigen.model import MediaFile, Rule
 from ankigen.resources import asset_text
 
 
@@ -34,12 +34,14 @@ class NoteType:
 
 @dataclass(frozen=True)
 class RenderedNote:
-    """One note, ready to be written: its deck, tags, stable key and field values in order."""
+    """One note, ready to be written: its deck, tags, stable key, field values in order, and
+    the media files its fields refer to."""
 
     rule_id: str
     deck: str
     tags: tuple[str, ...]
     fields: tuple[str, ...]
+    media: tuple[MediaFile, ...] = ()
 
 
 # Never change these ids, names or orders: learners' collections depend on them.
@@ -62,8 +64,9 @@ def note_type() -> NoteType:
     )
 
 
-def render_note(rule: Rule) -> RenderedNote:
-    """The fields of one rule's note (the rule must already be proved)."""
+def render_note(rule: Rule, plot: str = "", media: tuple[MediaFile, ...] = ()) -> RenderedNote:
+    """The fields of one rule's note (the rule must already be proved); ``plot`` is the HTML of
+    its plot and ``media`` the files that HTML refers to."""
     question = latex.derivative_of(rule.function, rule.variable)
     values = {
         "Id": rule.id,
@@ -72,10 +75,10 @@ def render_note(rule: Rule) -> RenderedNote:
         "Answer": _display_math(latex.latex(rule.derivative)),
         "Context": _text(rule.context),
         "Definitions": _definitions(rule),
-        "Plot": "",
+        "Plot": plot,
         "Source": _text(rule.source or ""),
     }
-    return RenderedNote(rule.id, rule.deck, rule.tags, tuple(values[f] for f in FIELDS))
+    return RenderedNote(rule.id, rule.deck, rule.tags, tuple(values[f] for f in FIELDS), media)
 
 
 def _definitions(rule: Rule) -> str:

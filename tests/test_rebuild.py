@@ -190,11 +190,15 @@ def test_an_unchanged_rebuild_is_byte_identical_and_updates_nothing(
 
 
 def test_the_package_has_fixed_zip_dates_and_sorted_entries(course: Path, tmp_path: Path) -> None:
-    """No wall-clock time in the zip: every entry is dated 1980-01-01, in a fixed order."""
+    """No wall-clock time in the zip: every entry is dated 1980-01-01, in a fixed order (the
+    collection, the media index, then the media numbered in the order of their names)."""
     build([course], tmp_path / "deck.apkg")
     with zipfile.ZipFile(tmp_path / "deck.apkg") as package:
         infos = package.infolist()
-    assert [i.filename for i in infos] == ["collection.anki2", "media"]
+        index = json.loads(package.read("media"))
+    numbered = [str(i) for i in range(len(index))]
+    assert [i.filename for i in infos] == ["collection.anki2", "media", *numbered]
+    assert [index[n] for n in numbered] == sorted(index.values())
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
 
 

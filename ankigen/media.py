@@ -1,0 +1,100 @@
+"""The media stage: the plot of every proved rule, and (on request) every formula as an SVG.
+
+Plots are drawn in the worker pool, one rule per task, after the cache has answered what it
+can: an unchanged rule is never plotted twice. A plot that fails or runs out of time does not
+stop the build; the card simply has no plot, and the build says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ankigen import plots, workers
+from ankigen.cache import Cache
+from ankigen.errors import CatalogueError, Problem
+from ankigen.mathsvg import MathRenderError, svg_field
+from ankigen.model import MediaFile, Rule
+from ankigen.render import RenderedNote
+
+PLOT_TIMEOUT = 60.0  # seconds for one plot
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A rule's plot as the Plot field shows it, with the files it refers to."""
+
+    html: str
+    media: tuple[MediaFile, ...]
+
+
+def draw_plots(
+    rules: Sequence[Rule], *, jobs: int | None, cache: Cache | None
+) -> tuple[dict[str, Plot], list[str]]:
+    """The plots of the rules that want one, by rule id, and a warning for each that failed."""
+    wanted = [rule for rule in rules if plots.wants_plot(rule)]
+    images: dict[str, plots.PlotImages | None] = {}
+    missing = []
+    for rule in wanted:
+        cached = plots.from_cache(rule, cache) if cache is not None else None
+        if cached is None:
+            missing.append(rule)
+        else:
+            images[rule.id] = cached
+    warnings: list[str] = []
+
+    def failed(rule: Rule, reason: str) -> None:
+        warnings.append(f"{rule.location}: rule '{rule.id}': no plot ({reason})")
+
+    drawn = workers.run(
+        _draw if cache is not None else _draw_uncached,
+        missing,
+        timeout=PLOT_TIMEOUT,
+        jobs=jobs,
+        on_timeout=lambda rule: failed(rule, f"drawing took longer than {PLOT_TIMEOUT:g} s"),
+        on_failure=failed,
+    )
+    images.update((rule.id, result) for rule, result in zip(missing, drawn, strict=True))
+    shown = {}
+    for rule in wanted:
+        found = images.get(rule.id)
+        if found is not None:
+            html = plots.plot_html(found, plots.plot_alt(rule))
+            shown[rule.id] = Plot(html, (found.light, found.dark))
+    return shown, warnings
+
+
+def _draw(rule: Rule) -> plots.PlotImages | None:
+    return plots.plot_rule(rule)
+
+
+def _draw_uncached(rule: Rule) -> plots.PlotImages | None:
+    return plots.plot_rule(rule, cache=None)
+
+
+def svg_math(
+    notes: Sequence[RenderedNote], rules: Sequence[Rule], cache: Cache | None
+) -> list[RenderedNote]:
+    """The notes with every MathJax formula replaced by an SVG image; every formula that cannot
+    be rendered is reported with its rule (none is ever left as raw LaTeX)."""
+    converted = []
+    problems = []
+    for note, rule in zip(notes, rules, strict=True):
+        fields = []
+        media = dict.fromkeys(note.media)
+        try:
+            for field in note.fields:
+                html, files = svg_field(field, cache=cache)
+                fields.append(html)
+                media.update(dict.fromkeys(files))
+        except MathRenderError as error:
+            problems.append(
+                Problem(
+                    f"cannot render {error.latex!r} as SVG: {error.reason}", rule.location, rule.id
+                )
+            )
+            continue
+        converted.append(replace(note, fields=tuple(fields), media=tuple(media)))
+    if problems:
+        raise CatalogueError(problems)
+    return converted

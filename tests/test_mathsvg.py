@@ -1,0 +1,225 @@
+"""Formulas pre-rendered as SVG (``--math svg``): all of them, the same bytes every time, and
+never a formula silently left as raw LaTeX.
+
+The formulas are the real ones: every ``\\( … \\)`` and ``\\[ … \\]`` span of every field that
+:func:`ankigen.render.render_note` produces for the bundled catalogue, ``cases`` included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from ankigen import mathsvg
+from ankigen.cache import CACHE_ENV, Cache
+from ankigen.catalogue import load_catalogue
+from ankigen.errors import AnkigenError
+from ankigen.mathsvg import MathRenderError, math_html, render_svg, svg_field
+from ankigen.model import Rule
+from ankigen.render import render_note
+from ankigen.resources import asset_text, bundled_catalogue
+
+SPAN = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
+NAME = re.compile(r"ankigen-math-([0-9a-f]{16})\.svg")
+SVG = "{http://www.w3.org/2000/svg}svg"
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test writes into the user's real cache folder."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "user-cache"))
+
+
+@pytest.fixture(scope="module")
+def rules() -> tuple[Rule, ...]:
+    return load_catalogue([bundled_catalogue()]).rules
+
+
+@pytest.fixture(scope="module")
+def formulas(rules: tuple[Rule, ...]) -> list[tuple[str, bool]]:
+    """Every distinct (LaTeX, display) of the bundled catalogue's cards, unescaped."""
+    found: dict[tuple[str, bool], None] = {}
+    for rule in rules:
+        for field in render_note(rule).fields:
+            for match in SPAN.finditer(field):
+                display = match.group(2) is not None
+                found[html.unescape(match.group(2) if display else match.group(1)), display] = None
+    return list(found)
+
+
+def test_the_catalogue_has_the_formulas_this_file_is_about(
+    formulas: list[tuple[str, bool]],
+) -> None:
+    """The collection itself works: many formulas, piecewise ones and inline ones among them."""
+    assert len(formulas) > 100
+    assert any(r"\begin{cases}" in latex for latex, _ in formulas)
+    assert any(not display for _, display in formulas)
+
+
+def test_every_formula_of_the_catalogue_renders_to_svg(formulas: list[tuple[str, bool]]) -> None:
+    """Each formula becomes a well-formed SVG, named by the hash of its bytes."""
+    for latex, display in formulas:
+        media = render_svg(latex, display, cache=None)
+        match = NAME.fullmatch(media.name)
+        assert match, media.name
+        assert match.group(1) == hashlib.sha256(media.data).hexdigest()[:16]
+        root = ET.fromstring(media.data)  # noqa: S314 - our own output
+        assert root.tag == SVG, latex
+        assert (
+            root.find("{http://www.w3.org/2000/svg}use") is not None
+            or root.find(".//{http://www.w3.org/2000/svg}path") is not None
+        ), latex
+        assert b"\\" not in media.data, latex  # no LaTeX command left as text
+
+
+def test_piecewise_formulas_render(formulas: list[tuple[str, bool]]) -> None:
+    """``cases`` (where matplotlib's mathtext fails) renders, with a stretched brace."""
+    cases = [latex for latex, _ in formulas if r"\begin{cases}" in latex]
+    assert cases
+    for latex in cases:
+        assert len(render_svg(latex, cache=None).data) > 1000
+
+
+def test_svg_bytes_are_identical_across_calls(formulas: list[tuple[str, bool]]) -> None:
+    """Rendering twice gives the same bytes (no dates, no random ids)."""
+    for latex, display in formulas[:20]:
+        assert render_svg(latex, display, cache=None) == render_svg(latex, display, cache=None)
+
+
+PROCESS_SCRIPT = textwrap.dedent(
+    """
+    import hashlib, json, sys
+    from ankigen.mathsvg import render_svg
+    latex = json.loads(sys.stdin.read())
+    print(json.dumps([hashlib.sha256(render_svg(t, d, cache=None).data).hexdigest()
+                      for t, d in latex]))
+    """
+)
+
+
+def test_svg_bytes_are_identical_in_another_process(
+    formulas: list[tuple[str, bool]], tmp_path: Path
+) -> None:
+    """A fresh interpreter renders byte-identical files."""
+    sample = [f for f in formulas if r"\begin{cases}" in f[0]][:3] + formulas[:5]
+    result = subprocess.run(
+        [sys.executable, "-c", PROCESS_SCRIPT],
+        input=json.dumps(sample),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    mine = [hashlib.sha256(render_svg(t, d, cache=None).data).hexdigest() for t, d in sample]
+    assert json.loads(result.stdout) == mine
+
+
+@pytest.mark.parametrize(
+    ("latex", "reason"),
+    [
+        (r"\foo{x} + 1", r"unknown LaTeX command \foo"),
+        (r"x + \notacommand", r"unknown LaTeX command \notacommand"),
+        (r"\frac{1}{", "cannot render the formula"),
+        (r"\text{a & b}", "invalid MathML"),
+    ],
+)
+def test_a_formula_that_cannot_render_is_an_error_never_raw_latex(latex: str, reason: str) -> None:
+    """latex2mathml passes an unknown command through as text: that is caught and reported as an
+    ankigen error naming the formula, instead of an image showing ``\\foo``."""
+    with pytest.raises(MathRenderError) as caught:
+        render_svg(latex, cache=None)
+    assert reason in str(caught.value)
+    assert latex in str(caught.value.latex)
+    assert isinstance(caught.value, AnkigenError)
+
+
+def test_inline_math_html_sits_on_the_baseline_with_the_latex_as_alt() -> None:
+    """An inline formula: class math-inline, width and a negative vertical-align in em (so it
+    follows the text size and baseline), and the LaTeX source, escaped, as alt text."""
+    latex = r"x < \frac{a}{b} \& y > \text{more}"
+    tag, media = math_html(latex, display=False, cache=None)
+    assert tag.startswith('<img class="math math-inline" ')
+    assert f'src="{media.name}"' in tag
+    assert f'alt="{html.escape(latex, quote=True)}"' in tag
+    assert re.search(r'style="width:[0-9.]+em;vertical-align:-[0-9.]+em"', tag)
+    assert "< \\frac" not in tag
+
+
+def test_display_math_html_is_a_block_without_baseline_shift() -> None:
+    """A displayed formula: class math-display, a width in em, no vertical-align."""
+    tag, media = math_html(r"\frac{d}{dx}\, x^{2}", display=True, cache=None)
+    assert tag.startswith('<img class="math math-display" ')
+    assert re.search(r'style="width:[0-9.]+em"', tag)
+    assert "vertical-align" not in tag
+    assert media.name in tag
+
+
+def test_display_and_inline_styles_are_different_images() -> None:
+    """A fraction is typeset larger in display style: the two are different files."""
+    assert render_svg(r"\frac{1}{x}", True, cache=None) != render_svg(
+        r"\frac{1}{x}", False, cache=None
+    )
+
+
+def test_svg_field_replaces_every_span_of_every_bundled_field(rules: tuple[Rule, ...]) -> None:
+    """After svg_field no MathJax delimiter is left in any field, and every image it refers to
+    is among the files it returns."""
+    for rule in rules[:25]:
+        for field in render_note(rule).fields:
+            new, media = svg_field(field, cache=None)
+            assert "\\(" not in new and "\\[" not in new, rule.id
+            names = {m.name for m in media}
+            sources = re.findall(r'src="(ankigen-math-[0-9a-f]{16}\.svg)"', new)
+            assert set(sources) == names, rule.id
+            assert len(sources) == len(SPAN.findall(field)), rule.id
+
+
+def test_svg_field_keeps_the_text_around_the_formulas() -> None:
+    """Only the spans change; the HTML around them is kept as it was."""
+    field = r"where \(x &lt; 1\)<br>for \(y &gt; 0\)"
+    new, media = svg_field(field, cache=None)
+    assert new.startswith("where <img ")
+    assert "<br>for <img " in new
+    assert 'alt="x &lt; 1"' in new
+    assert len(media) == 2
+
+
+def test_a_rendered_formula_is_read_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The second time a formula is asked for, it is not rendered again; a damaged cache entry
+    is rendered afresh, to the same bytes."""
+    calls: list[str] = []
+    real = mathsvg._render
+
+    def counted(latex: str, display: bool) -> mathsvg.RenderedMath:
+        calls.append(latex)
+        return real(latex, display)
+
+    monkeypatch.setattr(mathsvg, "_render", counted)
+    cache = Cache(tmp_path / "cache")
+    first = math_html(r"\sigma(x)", False, cache=cache)
+    assert math_html(r"\sigma(x)", False, cache=cache) == first
+    assert calls == [r"\sigma(x)"]
+    for entry in cache.folder.iterdir():
+        entry.write_bytes(entry.read_bytes()[:-20])
+    assert math_html(r"\sigma(x)", False, cache=cache) == first
+    assert calls == [r"\sigma(x)", r"\sigma(x)"]
+
+
+def test_the_card_css_inverts_formula_images_in_night_mode() -> None:
+    """The SVGs are black ink on transparent: both night-mode classes invert them."""
+    css = asset_text("card.css")
+    assert re.search(
+        r"\.nightMode img\.math,\s*\.night_mode img\.math\s*\{\s*filter:\s*invert", css
+    )
+    assert re.search(r"img\.math-display\s*\{[^}]*display:\s*block", css)

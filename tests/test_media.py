@@ -1,0 +1,154 @@
+"""Plots and SVG math in the built deck: exactly the referenced media, stable bytes, and what a
+learner's Anki receives (imported with the real `anki` package)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+from ankigen.build import Options, build
+from ankigen.resources import bundled_catalogue
+
+SMALL = """\
+deck: "Course::Plots"
+rules:
+  - id: square
+    name: Square
+    function: x**2
+    derivative: 2*x
+    context: Plotted.
+  - id: relu
+    name: ReLU
+    function: Max(0, x)
+    derivative: Piecewise((0, x < 0), (1, x > 0))
+    context: Plotted, with a jump in its derivative.
+  - id: cube-no-plot
+    name: Cube
+    function: x**3
+    derivative: 3*x**2
+    context: The author turned its plot off.
+    plot: false
+  - id: product-rule
+    name: Product rule
+    function: g(x)*h(x)
+    derivative: g'(x)*h(x) + g(x)*h'(x)
+    context: A general rule has nothing to plot.
+"""
+
+_SOURCES = re.compile(r'src="([^"]+)"')
+
+
+def _contents(package: Path) -> tuple[dict[str, list[str]], dict[str, bytes]]:
+    """The notes' fields by rule id, and the media files by name, as stored in the package."""
+    with zipfile.ZipFile(package) as archive, tempfile.TemporaryDirectory() as scratch:
+        index = json.loads(archive.read("media"))
+        media = {name: archive.read(number) for number, name in index.items()}
+        connection = sqlite3.connect(archive.extract("collection.anki2", scratch))
+        rows = connection.execute("select flds from notes").fetchall()
+        connection.close()
+    notes = {fields.split("\x1f")[0]: fields.split("\x1f") for (fields,) in rows}
+    return notes, media
+
+
+def _referenced(notes: dict[str, list[str]]) -> set[str]:
+    return {name for fields in notes.values() for f in fields for name in _SOURCES.findall(f)}
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "plots.yaml").write_text(SMALL, encoding="utf-8")
+    return folder
+
+
+def test_the_package_holds_exactly_the_media_its_notes_refer_to(
+    small: Path, tmp_path: Path
+) -> None:
+    """Anki imports only files referenced from fields: none may be missing, none extra."""
+    build([small], tmp_path / "deck.apkg")
+    notes, media = _contents(tmp_path / "deck.apkg")
+    assert set(media) == _referenced(notes)
+    assert all(name.startswith("ankigen-plot-") and name.endswith(".png") for name in media)
+
+
+def test_every_concrete_rule_has_a_plot_and_the_others_none(small: Path, tmp_path: Path) -> None:
+    """A plot (light and night variants) for square and ReLU; none with plot: false, none for a
+    general rule with abstract functions."""
+    build([small], tmp_path / "deck.apkg")
+    notes, media = _contents(tmp_path / "deck.apkg")
+    plot = 6  # the Plot field's position
+    assert {rule for rule, fields in notes.items() if fields[plot]} == {"square", "relu"}
+    for rule in ("square", "relu"):
+        assert len(_SOURCES.findall(notes[rule][plot])) == 2
+        assert 'alt="Plot of' in notes[rule][plot]
+    assert len(media) == 4
+    assert all(data.startswith(b"\x89PNG\r\n\x1a\n") for data in media.values())
+
+
+def test_two_cold_builds_give_byte_identical_images(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Images named by content hash must not change from build to build (or learners' media
+    folders fill with copies): two builds, each with an empty cache, give the same files."""
+    images = []
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # both fresh locks: the same times
+    for attempt in ("first", "second"):
+        monkeypatch.setenv("ANKIGEN_CACHE_DIR", str(tmp_path / f"cache-{attempt}"))
+        build([small], tmp_path / f"{attempt}.apkg", lock=tmp_path / f"{attempt}.lock")
+        images.append(_contents(tmp_path / f"{attempt}.apkg")[1])
+    assert images[0] == images[1]
+    assert (tmp_path / "first.apkg").read_bytes() == (tmp_path / "second.apkg").read_bytes()
+
+
+def test_no_plots_when_asked_for_none(small: Path, tmp_path: Path) -> None:
+    build([small], tmp_path / "deck.apkg", options=Options(plots=False))
+    notes, media = _contents(tmp_path / "deck.apkg")
+    assert media == {}
+    assert not any(fields[6] for fields in notes.values())
+
+
+@pytest.fixture(scope="module")
+def svg_deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled deck with every formula pre-rendered as SVG (built once for the module)."""
+    folder = tmp_path_factory.mktemp("svg")
+    output = folder / "deck.apkg"
+    build([bundled_catalogue()], output, options=Options(math="svg"), lock=folder / "deck.lock")
+    return output
+
+
+def test_with_svg_math_no_formula_is_left_as_latex(svg_deck: Path) -> None:
+    """Every formula of the bundled catalogue becomes an image, with its LaTeX as alt text."""
+    notes, media = _contents(svg_deck)
+    for rule, fields in notes.items():
+        for field in fields:
+            assert "\\(" not in field and "\\[" not in field, (rule, field)
+        assert '<img class="math math-display"' in fields[2], rule  # the question
+        assert '<img class="math math-display"' in fields[3], rule  # the answer
+    assert set(media) == _referenced(notes)
+    svgs = [data for name, data in media.items() if name.endswith(".svg")]
+    assert svgs and all(b"<svg" in data[:300] for data in svgs)
+
+
+def test_the_learners_collection_receives_every_image(svg_deck: Path, tmp_path: Path) -> None:
+    """After a real import, every file a card refers to is in the collection's media folder."""
+    (tmp_path / "profile").mkdir()
+    col = Collection(str(tmp_path / "profile" / "collection.anki2"))
+    try:
+        col.import_anki_package(
+            ImportAnkiPackageRequest(package_path=str(svg_deck), options=ImportAnkiPackageOptions())
+        )
+        folder = Path(col.media.dir())
+        for card_id in col.find_cards(""):
+            card = col.get_card(card_id)
+            for name in _SOURCES.findall(card.answer()):
+                assert (folder / name).is_file(), name
+    finally:
+        col.close()

@@ -1,0 +1,574 @@
+"""Plots of f and f′: honest shapes, deterministic bytes, and a cache that is never trusted blindly.
+
+Shapes are checked on the numbers that are drawn (:func:`ankigen.plots.plot_data`: x and y with
+NaN where the line breaks), not on pixels: a jump or a pole must never be joined by a segment.
+Bytes are checked on real PNGs from real matplotlib, twice in one process and in a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import re
+import struct
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.font_manager import FontProperties
+from matplotlib.mathtext import MathTextParser
+
+from ankigen import plots
+from ankigen.cache import CACHE_ENV, Cache
+from ankigen.catalogue import load_catalogue
+from ankigen.expressions import is_abstract
+from ankigen.model import MediaFile, Rule
+from ankigen.plots import Curve, PlotData, PlotImages, plot_data, plot_html, plot_rule
+from ankigen.resources import bundled_catalogue
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NAME = re.compile(r"ankigen-plot-([0-9a-f]{16})\.png")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test writes into the user's real cache folder."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "user-cache"))
+
+
+@pytest.fixture(scope="module")
+def rules() -> dict[str, Rule]:
+    return {rule.id: rule for rule in load_catalogue([bundled_catalogue()]).rules}
+
+
+@pytest.fixture
+def make_rule(make_catalogue: Callable[..., Path]) -> Callable[..., Rule]:
+    """One rule from YAML: ``make_rule("ln(x)", "1/x", plot="{x: [1, 2]}", assume='["x > 0"]')``."""
+
+    def make(function: str, derivative: str, *, define: str = "", **fields: str) -> Rule:
+        lines = [
+            'deck: "Plots"',
+            *([f"define:\n  {define}"] if define else []),
+            "rules:",
+            "  - id: plotted",
+            "    name: Plotted",
+            f'    function: "{function}"',
+            f'    derivative: "{derivative}"',
+            "    context: A rule to plot.",
+            *(f"    {key}: {value}" for key, value in fields.items()),
+        ]
+        folder = make_catalogue(plotted="\n".join(lines) + "\n")
+        (rule,) = load_catalogue([folder]).rules
+        return rule
+
+    return make
+
+
+def data_of(rule: Rule) -> PlotData:
+    data = plot_data(rule)
+    assert data is not None, f"{rule.id}: no plot"
+    return data
+
+
+def segments_across(curve: Curve, point: float) -> list[tuple[float, float]]:
+    """The drawn segments (consecutive finite points) that cross ``point``."""
+    x, y = curve.x, curve.y
+    drawn = np.isfinite(y[:-1]) & np.isfinite(y[1:])
+    across = drawn & (x[:-1] < point) & (x[1:] > point)
+    return [(float(x[i]), float(x[i + 1])) for i in np.flatnonzero(across)]
+
+
+def finite_x(curve: Curve) -> np.ndarray:
+    return curve.x[np.isfinite(curve.y)]
+
+
+def value_near(curve: Curve, point: float, side: int) -> float:
+    """The drawn value closest to ``point`` on one side (-1 left, +1 right)."""
+    x, y = curve.x, curve.y
+    mask = np.isfinite(y) & ((x < point) if side < 0 else (x > point))
+    index = np.flatnonzero(mask)[np.argmin(np.abs(x[mask] - point))]
+    return float(y[index])
+
+
+def png_chunks(data: bytes) -> list[bytes]:
+    assert data.startswith(PNG_SIGNATURE)
+    chunks, offset = [], len(PNG_SIGNATURE)
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        chunks.append(kind + data[offset + 8 : offset + 8 + length])
+        offset += 12 + length
+    return chunks
+
+
+def assert_named_by_hash(media: MediaFile) -> None:
+    match = NAME.fullmatch(media.name)
+    assert match, media.name
+    assert match.group(1) == hashlib.sha256(media.data).hexdigest()[:16]
+
+
+# --- which rules get a plot ---------------------------------------------------------------------
+
+
+def test_every_concrete_bundled_rule_gets_a_plot_and_no_general_rule_does(
+    rules: dict[str, Rule],
+) -> None:
+    """Each rule whose function is concrete gets two PNGs (light and night), named by their hash;
+    each general rule (an abstract g(x)) gets none. Drawing them all also proves that every
+    legend of the catalogue renders."""
+    general = []
+    for rule in rules.values():
+        images = plot_rule(rule, cache=None)
+        if is_abstract(rule.function):
+            assert images is None, rule.id
+            general.append(rule.id)
+            continue
+        assert images is not None, rule.id
+        for media in (images.light, images.dark):
+            assert media.data.startswith(PNG_SIGNATURE), rule.id
+            assert_named_by_hash(media)
+        assert images.light.name != images.dark.name, rule.id
+    assert {"chain-rule", "product-rule", "sum-rule", "quotient-rule"} <= set(general)
+    assert len(general) < len(rules) / 2
+
+
+def test_plot_false_gives_no_plot(make_rule: Callable[..., Rule]) -> None:
+    """``plot: false`` in the YAML turns the plot off, for images and data alike."""
+    rule = make_rule("x**2", "2*x", plot="false")
+    assert plot_rule(rule, cache=None) is None
+    assert plot_data(rule) is None
+
+
+def test_a_general_rule_from_yaml_gets_no_plot(make_rule: Callable[..., Rule]) -> None:
+    """An abstract function (the constant multiple rule) has nothing to draw."""
+    assert plot_rule(make_rule("c*g(x)", "c*g'(x)"), cache=None) is None
+
+
+def test_a_function_with_no_real_value_gets_no_plot(make_rule: Callable[..., Rule]) -> None:
+    """sqrt(-1 - x²) is nowhere real: nothing to draw, so no plot rather than an empty one."""
+    rule = make_rule("sqrt(-1 - x**2)", "-x/sqrt(-1 - x**2)")
+    assert plot_data(rule) is None
+    assert plot_rule(rule, cache=None) is None
+
+
+# --- honest shapes ------------------------------------------------------------------------------
+
+
+def test_relu_derivative_jumps_at_zero_without_a_vertical_line(rules: dict[str, Rule]) -> None:
+    """ReLU′ is 0 left of 0 and 1 right of it: both levels are drawn up to 0, no segment joins
+    them, and open circles mark the two one-sided limits (ReLU′(0) is not defined)."""
+    data = data_of(rules["relu"])
+    assert 0.0 in data.breaks
+    derivative = data.derivative
+    assert segments_across(derivative, 0.0) == []
+    assert value_near(derivative, 0.0, -1) == 0.0
+    assert value_near(derivative, 0.0, +1) == 1.0
+    assert max(finite_x(derivative)[finite_x(derivative) < 0]) > -1e-6
+    assert min(finite_x(derivative)[finite_x(derivative) > 0]) < 1e-6
+    assert sorted(derivative.open_points) == [(0.0, 0.0), (0.0, 1.0)]
+    assert derivative.closed_points == ()
+
+
+def test_relu_itself_is_drawn_continuous(rules: dict[str, Rule]) -> None:
+    """A kink is not a jump: ReLU has no circles, and its two pieces meet at (0, 0)."""
+    function = data_of(rules["relu"]).function
+    assert function.open_points == function.closed_points == ()
+    assert abs(value_near(function, 0.0, -1)) < 1e-6
+    assert abs(value_near(function, 0.0, +1)) < 1e-6
+
+
+def test_no_bundled_plot_draws_a_segment_across_a_break(rules: dict[str, Rule]) -> None:
+    """For every bundled plot, at every kink, jump or pole found, neither curve has a segment
+    crossing it: the line stops on one side and starts again on the other."""
+    checked = 0
+    for rule in rules.values():
+        data = plot_data(rule)
+        if data is None:
+            continue
+        for point in data.breaks:
+            for curve in (data.function, data.derivative):
+                assert segments_across(curve, point) == [], (rule.id, point)
+                checked += 1
+    assert checked > 50
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "point", "left", "right", "value_at"),
+    [
+        ("leaky-relu", 0.0, 0.01, 1.0, None),  # f′(0) undefined: two open circles
+        ("l1-penalty", 0.0, -1.0, 1.0, 0.0),  # λ sign(0) = 0: a dot between two circles
+        ("hinge", 1.0, -1.0, 0.0, None),
+        ("relu6", 6.0, 1.0, 0.0, None),
+    ],
+)
+def test_jumps_are_marked_where_they_are(
+    rules: dict[str, Rule],
+    rule_id: str,
+    point: float,
+    left: float,
+    right: float,
+    value_at: float | None,
+) -> None:
+    """A jump of f′ shows open circles at both one-sided limits, and a filled dot at the value
+    the derivative takes at the point when it takes one."""
+    derivative = data_of(rules[rule_id]).derivative
+    assert segments_across(derivative, point) == []
+    opened = sorted((round(x, 9), round(y, 9)) for x, y in derivative.open_points if x == point)
+    assert opened == sorted([(point, left), (point, right)])
+    closed = [(round(x, 9), round(y, 9)) for x, y in derivative.closed_points if x == point]
+    assert closed == ([] if value_at is None else [(point, value_at)])
+
+
+def test_relu6_range_reaches_past_its_second_kink(rules: dict[str, Rule]) -> None:
+    """The default [-5, 5] would hide ReLU6's kink at 6: the range widens to show it."""
+    data = data_of(rules["relu6"])
+    assert data.x_range[0] == -5.0
+    assert data.x_range[1] > 6.5
+    assert 6.0 in [round(b, 9) for b in data.breaks]
+
+
+@pytest.mark.parametrize("rule_id", ["ln", "power-sqrt"])
+def test_ln_and_sqrt_are_plotted_only_for_positive_x(rules: dict[str, Rule], rule_id: str) -> None:
+    """ln x and √x (assumed x > 0) are drawn on (0, 5], right up to the edge at 0."""
+    data = data_of(rules[rule_id])
+    assert data.x_range == (0.0, 5.0)
+    for curve in (data.function, data.derivative):
+        x = finite_x(curve)
+        assert x.min() > 0.0
+        assert x.min() < 1e-6
+        assert x.max() == 5.0
+
+
+@pytest.mark.parametrize(
+    ("function", "derivative"),
+    [("ln(x)", "1/x"), ("sqrt(x)", "1/(2*sqrt(x))"), ("log(x - 1)", "1/(x - 1)")],
+)
+def test_without_an_assumption_the_range_is_narrowed_to_real_values(
+    make_rule: Callable[..., Rule], function: str, derivative: str
+) -> None:
+    """No ``assume:`` at all: the range still starts where the function becomes real, and
+    nothing is drawn where it is not."""
+    data = data_of(make_rule(function, derivative))
+    edge = 1.0 if "x - 1" in function else 0.0
+    assert edge - 0.01 <= data.x_range[0] <= edge
+    assert data.x_range[1] == 5.0
+    for curve in (data.function, data.derivative):
+        x = finite_x(curve)
+        assert x.min() > edge
+        assert x.min() < edge + 1e-3
+
+
+def test_reciprocal_breaks_at_the_pole_and_keeps_both_branches(rules: dict[str, Rule]) -> None:
+    """1/x: a break at 0, no vertical line through the pole, both branches drawn, and a vertical
+    range that shows the hyperbola rather than the pole's huge values."""
+    data = data_of(rules["power-reciprocal"])
+    assert 0.0 in data.breaks
+    for curve in (data.function, data.derivative):
+        assert segments_across(curve, 0.0) == []
+        x = finite_x(curve)
+        assert (x < 0).any() and (x > 0).any()
+    low, high = data.y_range
+    assert -50 < low < -3 and 3 < high < 50
+    # Near the pole the curve leaves the plot: it is drawn beyond the limits, not stopped short.
+    assert value_near(data.function, 0.0, +1) > high
+    assert value_near(data.function, 0.0, -1) < low
+    assert data.function.open_points == ()  # a pole is not a jump with limits to mark
+
+
+def test_huge_values_are_pulled_in_but_keep_their_direction(rules: dict[str, Rule]) -> None:
+    """Values near a pole are clipped far outside the axes (matplotlib draws them reliably) while
+    the line still leaves the plot in the right direction."""
+    data = data_of(rules["power-reciprocal"])
+    low, high = data.y_range
+    y = data.derivative.y[np.isfinite(data.derivative.y)]
+    assert y.min() >= low - 51 * (high - low)
+    assert y.min() < low
+
+
+def test_exp_is_shown_in_full(rules: dict[str, Rule]) -> None:
+    """Without a pole nothing is cut: e^x up to e^5 fits in the vertical range."""
+    low, high = data_of(rules["exp"]).y_range
+    assert low < 0 < math.exp(5) < high
+
+
+# --- the other symbols and the YAML settings ----------------------------------------------------
+
+
+def test_other_symbols_default_to_one(rules: dict[str, Rule]) -> None:
+    """(w x - target)² in w: x and target are 1 unless the YAML says otherwise, and the plot
+    reports which values it used."""
+    data = data_of(rules["linear-model-squared-error"])
+    assert data.values == (("target", Fraction(1)), ("x", Fraction(1)))
+    minimum = data.function.x[np.nanargmin(data.function.y)]
+    assert abs(minimum - 1.0) < 0.02
+
+
+def test_yaml_values_are_used(make_rule: Callable[..., Rule]) -> None:
+    """``plot: values:`` sets the other symbols: the minimum of (w x - target)² moves to w = 1.5
+    with target = 3 and x = 2."""
+    rule = make_rule(
+        "(w*x - target)**2",
+        "2*(w*x - target)*x",
+        variable="w",
+        plot="{values: {target: 3, x: 2}}",
+    )
+    data = data_of(rule)
+    assert dict(data.values) == {"target": Fraction(3), "x": Fraction(2)}
+    minimum = data.function.x[np.nanargmin(data.function.y)]
+    assert abs(minimum - 1.5) < 0.02
+
+
+def test_a_symbol_assumed_negative_defaults_to_minus_one(make_rule: Callable[..., Rule]) -> None:
+    """``assume: ["c < 0"]``: c is -1 on the plot, so c x² opens downwards."""
+    data = data_of(make_rule("c*x**2", "2*c*x", assume='["c < 0"]'))
+    assert data.values == (("c", Fraction(-1)),)
+    assert np.nanmax(data.function.y) <= 1e-12
+
+
+def test_yaml_ranges_are_used(make_rule: Callable[..., Rule]) -> None:
+    """``plot: {x: [...], y: [...]}`` sets both ranges exactly."""
+    data = data_of(make_rule("x**3", "3*x**2", plot="{x: [-2, 3], y: [-1, 4.5]}"))
+    assert data.x_range == (-2.0, 3.0)
+    assert data.y_range == (-1.0, 4.5)
+    x = finite_x(data.function)
+    assert x.min() == -2.0 and x.max() == 3.0
+
+
+def test_defaults_that_flatten_the_plot_are_replaced(rules: dict[str, Rule]) -> None:
+    """x^n with n = 1 would show a line and a constant: the other symbols then take distinct
+    values (n = 2), and the derivative is no longer flat."""
+    data = data_of(rules["power-rule"])
+    assert data.values == (("n", Fraction(2)),)
+    assert np.nanmax(data.derivative.y) - np.nanmin(data.derivative.y) > 1
+
+
+def test_author_values_are_never_replaced(make_rule: Callable[..., Rule]) -> None:
+    """Even a flat plot stays as the author asked: n = 1 given in the YAML is kept."""
+    rule = make_rule("x**n", "n*x**(n - 1)", assume='["x > 0"]', plot="{values: {n: 1}}")
+    assert data_of(rule).values == (("n", Fraction(1)),)
+
+
+# --- the legend ---------------------------------------------------------------------------------
+
+
+def test_every_bundled_legend_is_valid_mathtext(rules: dict[str, Rule]) -> None:
+    """Each legend entry either typesets the formula or falls back to a plain f(x) / f′(x), and
+    mathtext parses every one of them; most of the catalogue's formulas are typeset."""
+    parser = MathTextParser("path")
+    typeset = total = 0
+    for rule in rules.values():
+        if plot_data(rule) is None:
+            continue
+        for label in plots.legend_labels(rule):
+            assert label.startswith("$f") and label.endswith("$"), (rule.id, label)
+            parser.parse(label, dpi=72, prop=FontProperties(size=11))
+            total += 1
+            typeset += "=" in label
+    assert typeset > 0.8 * total
+
+
+def test_piecewise_derivatives_are_typeset_on_one_line(rules: dict[str, Rule]) -> None:
+    """mathtext has no ``cases``: ReLU′ reads "0 if x < 0, 1 if x > 0" in the legend."""
+    function, derivative = plots.legend_labels(rules["relu"])
+    assert function == r"$f(x) = \max(0, x)$"
+    assert derivative == r"$f'(x) = 0\ \mathrm{if}\ x < 0,\ 1\ \mathrm{if}\ x > 0$"
+
+
+def test_a_formula_too_wide_for_the_legend_falls_back_to_its_name(
+    make_rule: Callable[..., Rule],
+) -> None:
+    """A legend entry wider than the plot would be cut off: it becomes plain f(x) instead."""
+    long = " + ".join(f"{k}*x**{k}" for k in range(1, 13))
+    slope = " + ".join(f"{k * k}*x**{k - 1}" for k in range(1, 13))
+    function, derivative = plots.legend_labels(make_rule(long, slope))
+    assert function == "$f(x)$"
+    assert derivative == "$f'(x)$"
+
+
+# --- bytes --------------------------------------------------------------------------------------
+
+
+def test_png_bytes_are_identical_across_calls_and_after_other_plots(
+    rules: dict[str, Rule],
+) -> None:
+    """The reused figure leaks nothing from one plot to the next: ReLU drawn before and after
+    other plots gives the same bytes."""
+    first = plot_rule(rules["relu"], cache=None)
+    for other in ("huber", "attention-score-key", "power-reciprocal"):
+        assert plot_rule(rules[other], cache=None) is not None
+    again = plot_rule(rules["relu"], cache=None)
+    assert first == again
+
+
+PROCESS_SCRIPT = textwrap.dedent(
+    """
+    import hashlib, json, sys
+    from ankigen.catalogue import load_catalogue
+    from ankigen.plots import plot_rule
+    from ankigen.resources import bundled_catalogue
+    rules = {r.id: r for r in load_catalogue([bundled_catalogue()]).rules}
+    out = {}
+    for rule_id in sys.argv[1:]:
+        images = plot_rule(rules[rule_id], cache=None)
+        out[rule_id] = [hashlib.sha256(m.data).hexdigest() for m in (images.light, images.dark)]
+    print(json.dumps(out))
+    """
+)
+
+
+def test_png_bytes_are_identical_in_another_process(rules: dict[str, Rule], tmp_path: Path) -> None:
+    """A fresh interpreter draws the same bytes: nothing depends on process state or time."""
+    ids = ["huber", "relu", "sigmoid"]
+    result = subprocess.run(
+        [sys.executable, "-c", PROCESS_SCRIPT, *ids],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    other = json.loads(result.stdout)
+    for rule_id in ids:
+        images = plot_rule(rules[rule_id], cache=None)
+        assert images is not None
+        mine = [hashlib.sha256(m.data).hexdigest() for m in (images.light, images.dark)]
+        assert other[rule_id] == mine, rule_id
+
+
+def test_pngs_carry_no_software_text_and_no_time(rules: dict[str, Rule]) -> None:
+    """No ``Software`` tEXt (a matplotlib upgrade must not change every file) and no tIME."""
+    images = plot_rule(rules["sigmoid"], cache=None)
+    assert images is not None
+    for media in (images.light, images.dark):
+        chunks = png_chunks(media.data)
+        kinds = [chunk[:4] for chunk in chunks]
+        assert b"tIME" not in kinds
+        for chunk in chunks:
+            if chunk[:4] in (b"tEXt", b"zTXt", b"iTXt"):
+                assert not chunk[4:].startswith(b"Software"), chunk[:40]
+        assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
+
+
+def test_the_night_variant_is_transparent_and_the_light_one_opaque(
+    rules: dict[str, Rule],
+) -> None:
+    """Night mode shows the card's own dark background through the plot; the light variant is
+    white, readable even where the card's CSS is not applied."""
+    from PIL import Image
+
+    images = plot_rule(rules["sigmoid"], cache=None)
+    assert images is not None
+    import io
+
+    light = Image.open(io.BytesIO(images.light.data)).convert("RGBA")
+    dark = Image.open(io.BytesIO(images.dark.data)).convert("RGBA")
+    assert light.getpixel((0, 0)) == (255, 255, 255, 255)
+    assert dark.getpixel((0, 0))[3] == 0
+    assert light.size == dark.size
+
+
+# --- the cache ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every real drawing, by rule id (the real function runs; it is only counted)."""
+    calls: list[str] = []
+    real = plots._render
+
+    def counted(rule: Rule) -> tuple[bytes, bytes] | None:
+        calls.append(rule.id)
+        return real(rule)
+
+    monkeypatch.setattr(plots, "_render", counted)
+    return calls
+
+
+def test_an_unchanged_rule_is_not_plotted_again(
+    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str]
+) -> None:
+    """The second build reads the images from the cache instead of drawing them."""
+    cache = Cache(tmp_path / "cache")
+    first = plot_rule(rules["tanh"], cache=cache)
+    second = plot_rule(rules["tanh"], cache=cache)
+    assert count_renders == ["tanh"]
+    assert first == second
+
+
+def test_the_default_cache_is_the_one_in_the_environment(
+    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str]
+) -> None:
+    """Without a cache argument, plot_rule uses ANKIGEN_CACHE_DIR (set by this file's fixture)."""
+    plot_rule(rules["tanh"])
+    plot_rule(rules["tanh"])
+    assert count_renders == ["tanh"]
+    assert any((tmp_path / "user-cache").iterdir())
+
+
+def test_a_corrupted_cache_entry_is_ignored_and_rewritten(
+    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str]
+) -> None:
+    """A damaged entry is never returned: the plot is drawn again, identical, and the entry is
+    written anew so that the next build hits the cache again."""
+    cache = Cache(tmp_path / "cache")
+    first = plot_rule(rules["sigmoid"], cache=cache)
+    assert first is not None
+    for entry in cache.folder.iterdir():
+        data = bytearray(entry.read_bytes())
+        data[-10] ^= 0xFF
+        entry.write_bytes(bytes(data))
+    second = plot_rule(rules["sigmoid"], cache=cache)
+    assert count_renders == ["sigmoid", "sigmoid"]
+    assert second == first
+    third = plot_rule(rules["sigmoid"], cache=cache)
+    assert count_renders == ["sigmoid", "sigmoid"]
+    assert third == first
+
+
+def test_the_cache_key_follows_the_math_and_settings_not_the_prose(
+    make_rule: Callable[..., Rule],
+) -> None:
+    """Changing the plot settings or the function changes the key; the name, context or
+    position of a rule does not (its images would be the same)."""
+    base = make_rule("x**2", "2*x")
+    renamed = make_rule("x**2", "2*x", tags="[renamed]")
+    assert plots.cache_key(base) == plots.cache_key(renamed)
+    assert plots.cache_key(base) != plots.cache_key(make_rule("x**3", "3*x**2"))
+    assert plots.cache_key(base) != plots.cache_key(make_rule("x**2", "2*x", plot="{x: [0, 1]}"))
+
+
+# --- the field's HTML ---------------------------------------------------------------------------
+
+
+def test_plot_html_shows_both_variants_with_escaped_alt_text() -> None:
+    """Two images, told apart by class for the card's CSS, each with the same escaped alt."""
+    images = PlotImages(
+        MediaFile("ankigen-plot-0123456789abcdef.png", b""),
+        MediaFile("ankigen-plot-fedcba9876543210.png", b""),
+    )
+    text = plot_html(images, 'f(x) = "x" < 1 & more')
+    assert text.count("<img ") == 2
+    assert 'class="ankigen-plot ankigen-plot-light" src="ankigen-plot-0123456789abcdef.png"' in text
+    assert 'class="ankigen-plot ankigen-plot-dark" src="ankigen-plot-fedcba9876543210.png"' in text
+    escaped = html.escape('f(x) = "x" < 1 & more', quote=True)
+    assert text.count(f'alt="{escaped}"') == 2
+    assert "< 1" not in text
+
+
+def test_the_card_css_switches_the_variants_in_both_night_mode_classes() -> None:
+    """Desktop and iOS mark night mode with .nightMode, AnkiDroid with .night_mode: both hide
+    the light plot and show the night one."""
+    from ankigen.resources import asset_text
+
+    css = asset_text("card.css")
+    for mode in (".nightMode", ".night_mode"):
+        assert re.search(re.escape(mode) + r"[^{]*ankigen-plot-light[^{]*\{\s*display:\s*none", css)
+        assert re.search(
+            re.escape(mode) + r"[^{]*ankigen-plot-dark[^{]*\{\s*display:\s*inline", css
+        )
+    assert re.search(r"\.plot img\.ankigen-plot-dark\s*\{\s*display:\s*none", css)
