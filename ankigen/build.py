@@ -7,10 +7,13 @@ This is ankigen's library interface; the command line is a thin layer over it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from ankigen import proof_cache
+from ankigen.cache import default_cache
 from ankigen.catalogue import load_catalogue
 from ankigen.errors import NoteTypeChangeError, NotProvedError, Problem
 from ankigen.lock import LOCK_NAME, Changes, change_time, read_lock, update, write_lock
@@ -30,6 +33,24 @@ class Options:
     plots: bool = True
     math: str = "mathjax"
     cache: bool = True
+
+
+class Progress(Protocol):
+    """Told how far a long build has come (the command line draws a progress bar with it)."""
+
+    def stage(self, name: str, total: int) -> None:
+        """A stage of ``total`` steps begins."""
+
+    def advance(self) -> None:
+        """One more step of the current stage is done."""
+
+
+class _Silent:
+    def stage(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -88,16 +109,33 @@ def check(
     folders: Sequence[Path],
     include_bundled: bool | None = None,
     options: Options = Options(),
-    on_verdict: Callable[[Verdict], None] | None = None,
+    progress: Progress | None = None,
 ) -> CheckReport:
     """Load the catalogue and verify every rule; never raises for an unproved rule."""
-    from ankigen.verify import verify_rules  # sympy: only when there is something to prove
-
     catalogue = load(folders, include_bundled)
-    verdicts = verify_rules(
-        catalogue.rules, timeout=options.timeout, jobs=options.jobs, on_verdict=on_verdict
-    )
-    return CheckReport(catalogue.rules, verdicts)
+    return CheckReport(catalogue.rules, _verify(catalogue.rules, options, progress or _Silent()))
+
+
+def _verify(rules: Sequence[Rule], options: Options, progress: Progress) -> tuple[Verdict, ...]:
+    """Every rule's verdict: remembered from an earlier build with the same math, tools and
+    prover (see :mod:`ankigen.proof_cache`), or proved now in the worker pool."""
+    store = default_cache() if options.cache else None
+    known = proof_cache.lookup(rules, store) if store is not None else {}
+    todo = [rule for rule in rules if rule.id not in known]
+    progress.stage("proving", len(todo))
+    if todo:
+        from ankigen.verify import verify_rules  # sympy: only when there is something to prove
+
+        proved = verify_rules(
+            todo,
+            timeout=options.timeout,
+            jobs=options.jobs,
+            on_verdict=lambda _: progress.advance(),
+        )
+        if store is not None:
+            proof_cache.remember(todo, proved, store)
+        known.update((verdict.rule_id, verdict) for verdict in proved)
+    return tuple(known[rule.id] for rule in rules)
 
 
 def build(
@@ -107,23 +145,24 @@ def build(
     options: Options = Options(),
     lock: Path | None = None,
     allow_note_type_change: bool = False,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build the deck at ``output`` and update the lock file, or raise without writing anything.
 
     ``lock`` defaults to ``ankigen.lock`` in the first catalogue folder (see :mod:`ankigen.lock`).
     """
-    from ankigen import media  # matplotlib and genanki: only once all is proved
-    from ankigen.cache import default_cache
+    from ankigen import media  # genanki and the plots: only once all is proved
     from ankigen.package import Times, write_package
     from ankigen.render import note_type, render_note
 
     # Gather and check everything first ...
-    report = check(folders, include_bundled, options)
+    progress = progress or _Silent()
+    report = check(folders, include_bundled, options, progress)
     if not report.all_proved:
         raise NotProvedError(report.problems())
     cache = default_cache() if options.cache else None
     plots, warnings = (
-        media.draw_plots(report.rules, jobs=options.jobs, cache=cache)
+        media.draw_plots(report.rules, jobs=options.jobs, cache=cache, progress=progress)
         if options.plots
         else ({}, [])
     )

@@ -6,14 +6,17 @@ imported only by the commands that need them, so ``ankigen --help`` starts at on
 
 from __future__ import annotations
 
+import contextlib
 import signal
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ankigen import __version__
-from ankigen.build import Options
+from ankigen.build import CheckReport, Options
 from ankigen.errors import NotProvedError
 
 _folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
@@ -36,6 +39,51 @@ _jobs = click.option(
     default=None,
     help="Worker processes for the proofs [default: one per core].",
 )
+
+
+_quiet = click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
+_verbose = click.option("--verbose", "-v", is_flag=True, help="Also print each rule's verdict.")
+
+
+class _Bar:
+    """A progress bar per stage on standard error (used only when that is a terminal)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def stage(self, name: str, total: int) -> None:
+        self.close()
+        if total:
+            self.bar = click.progressbar(length=total, label=f"{name:<9}", file=sys.stderr)
+            self.bar.render_progress()
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[_Bar | None]:
+    """A progress bar for long builds, but not in logs, pipes or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar = _Bar()
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _print_verdicts(report: CheckReport) -> None:
+    width = max(len(rule.id) for rule in report.rules)
+    for rule, verdict in zip(report.rules, report.verdicts, strict=True):
+        click.echo(f"{verdict.status:<10}  {rule.id:<{width}}  {verdict.method}".rstrip())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,6 +136,8 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     help="Build even if the note type's fields or templates changed (learners' notes will stop "
     "updating).",
 )
+@_quiet
+@_verbose
 def build(
     folders: Sequence[Path],
     output: Path,
@@ -99,20 +149,28 @@ def build(
     plots: bool,
     cache: bool,
     allow_note_type_change: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Prove every rule of FOLDERS and write them as an Anki deck (.apkg)."""
     from ankigen import build as pipeline
 
-    report = pipeline.build(
-        list(folders),
-        output,
-        bundled,
-        Options(timeout, jobs, plots=plots, math=math, cache=cache),
-        lock=lock,
-        allow_note_type_change=allow_note_type_change,
-    )
+    with _progress(quiet) as bar:
+        report = pipeline.build(
+            list(folders),
+            output,
+            bundled,
+            Options(timeout, jobs, plots=plots, math=math, cache=cache),
+            lock=lock,
+            allow_note_type_change=allow_note_type_change,
+            progress=bar,
+        )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if verbose:
+        _print_verdicts(report.check)
+    if quiet:
+        return
     changes = report.changes
     unchanged = report.notes - len(changes.new) - len(changes.updated)
     click.echo(
@@ -128,19 +186,29 @@ def build(
 @_bundled
 @_timeout
 @_jobs
-def check(folders: Sequence[Path], bundled: bool | None, timeout: float, jobs: int | None) -> None:
+@click.option("--cache/--no-cache", default=True, help="Reuse the verdicts of earlier runs.")
+@_quiet
+def check(
+    folders: Sequence[Path],
+    bundled: bool | None,
+    timeout: float,
+    jobs: int | None,
+    cache: bool,
+    quiet: bool,
+) -> None:
     """Prove every rule of FOLDERS, one line per rule; exit 0 only if all are proved."""
     from ankigen import build as pipeline
 
-    report = pipeline.check(list(folders), bundled, Options(timeout, jobs))
-    width = max(len(rule.id) for rule in report.rules)
-    for rule, verdict in zip(report.rules, report.verdicts, strict=True):
-        click.echo(f"{verdict.status:<10}  {rule.id:<{width}}  {verdict.method}".rstrip())
+    with _progress(quiet) as bar:
+        report = pipeline.check(list(folders), bundled, Options(timeout, jobs, cache=cache), bar)
+    if not quiet:
+        _print_verdicts(report)
     counts = report.counts()
     summary = ", ".join(
         f"{counts[s]} {s}" for s in ("proved", "refuted", "not proved") if s in counts
     )
-    click.echo(f"{len(report.rules)} rules: {summary}")
+    if not quiet:
+        click.echo(f"{len(report.rules)} rules: {summary}")
     if not report.all_proved:
         raise NotProvedError(report.problems())
 
@@ -157,6 +225,49 @@ def list_rules(folders: Sequence[Path], bundled: bool | None) -> None:
     for rule in rules:
         tags = " ".join(rule.tags)
         click.echo(f"{rule.id:<{width}}  {rule.deck}  [{tags}]")
+
+
+@main.command()
+@_folders
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("preview"),
+    show_default=True,
+    help="The folder to write index.html and its images into.",
+)
+@_bundled
+@_timeout
+@_jobs
+@click.option("--plots/--no-plots", default=True, help="Show the plot of f and f' on each card.")
+@click.option("--cache/--no-cache", default=True, help="Reuse proofs and images of earlier builds.")
+def preview(
+    folders: Sequence[Path],
+    output: Path,
+    bundled: bool | None,
+    timeout: float,
+    jobs: int | None,
+    plots: bool,
+    cache: bool,
+) -> None:
+    """Write a web page of every proved card's front and back, as Anki shows them (offline).
+
+    Prints the path of the page. Rules that are not proved are listed at the top of the page
+    and on standard error, and the exit code is 1 as for check.
+    """
+    from ankigen.preview import write_preview
+
+    with _progress(False) as bar:
+        report = write_preview(
+            list(folders), output, bundled, Options(timeout, jobs, plots=plots, cache=cache), bar
+        )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{report.cards} cards in {len(report.decks)} decks, {report.media} media files")
+    click.echo(str(report.index))
+    if report.unproved:
+        raise NotProvedError(report.unproved)
 
 
 @main.command("clear-cache")

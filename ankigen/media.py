@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from ankigen import plots, workers
+from ankigen import plot_media, workers
 from ankigen.cache import Cache
 from ankigen.errors import CatalogueError, Problem
 from ankigen.mathsvg import MathRenderError, svg_field
 from ankigen.model import MediaFile, Rule
 from ankigen.render import RenderedNote
+
+if TYPE_CHECKING:
+    from ankigen.build import Progress
 
 PLOT_TIMEOUT = 60.0  # seconds for one plot
 
@@ -29,19 +33,20 @@ class Plot:
 
 
 def draw_plots(
-    rules: Sequence[Rule], *, jobs: int | None, cache: Cache | None
+    rules: Sequence[Rule], *, jobs: int | None, cache: Cache | None, progress: Progress
 ) -> tuple[dict[str, Plot], list[str]]:
     """The plots of the rules that want one, by rule id, and a warning for each that failed."""
-    wanted = [rule for rule in rules if plots.wants_plot(rule)]
-    images: dict[str, plots.PlotImages | None] = {}
+    wanted = [rule for rule in rules if plot_media.wants_plot(rule)]
+    images: dict[str, plot_media.PlotImages | None] = {}
     missing = []
     for rule in wanted:
-        cached = plots.from_cache(rule, cache) if cache is not None else None
+        cached = plot_media.from_cache(rule, cache) if cache is not None else None
         if cached is None:
             missing.append(rule)
         else:
             images[rule.id] = cached
     warnings: list[str] = []
+    progress.stage("plotting", len(missing))
 
     def failed(rule: Rule, reason: str) -> None:
         warnings.append(f"{rule.location}: rule '{rule.id}': no plot ({reason})")
@@ -53,22 +58,27 @@ def draw_plots(
         jobs=jobs,
         on_timeout=lambda rule: failed(rule, f"drawing took longer than {PLOT_TIMEOUT:g} s"),
         on_failure=failed,
+        on_result=lambda _: progress.advance(),
     )
     images.update((rule.id, result) for rule, result in zip(missing, drawn, strict=True))
     shown = {}
     for rule in wanted:
         found = images.get(rule.id)
         if found is not None:
-            html = plots.plot_html(found, plots.plot_alt(rule))
+            html = plot_media.plot_html(found, plot_media.plot_alt(rule))
             shown[rule.id] = Plot(html, (found.light, found.dark))
     return shown, warnings
 
 
-def _draw(rule: Rule) -> plots.PlotImages | None:
+def _draw(rule: Rule) -> plot_media.PlotImages | None:
+    from ankigen import plots  # numpy, sympy and matplotlib: only when something is drawn
+
     return plots.plot_rule(rule)
 
 
-def _draw_uncached(rule: Rule) -> plots.PlotImages | None:
+def _draw_uncached(rule: Rule) -> plot_media.PlotImages | None:
+    from ankigen import plots
+
     return plots.plot_rule(rule, cache=None)
 
 

@@ -44,27 +44,29 @@ Images
 from __future__ import annotations
 
 import functools
-import hashlib
-import html
 import io
 import itertools
 import math
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import sympy as sp
 
-import ankigen
-from ankigen import latex, symbolic
+from ankigen import latex
 from ankigen.cache import Cache, default_cache
-from ankigen.expressions import Node, Piecewise, TrueCond, is_abstract
-from ankigen.model import MediaFile, Rule
+from ankigen.expressions import Node, Piecewise, TrueCond
+from ankigen.model import Rule
+from ankigen.plot_media import (
+    PlotImages,
+    from_cache,
+    images,
+    to_cache,
+    wants_plot,
+)
 from ankigen.resources import asset_text
 from ankigen.symbolic import Translator
 
@@ -87,14 +89,6 @@ _ALTERNATIVES = tuple(Fraction(n) for n in range(2, 12))
 
 
 # --- public interface -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlotImages:
-    """A rule's plot as two PNG media files: the light card's and night mode's."""
-
-    light: MediaFile
-    dark: MediaFile
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,35 +132,9 @@ def plot_rule(
     rendered = _render(rule)
     if rendered is None:
         return None
-    key = cache_key(rule)
     if store is not None:
-        store.put(key + "-light", rendered[0])
-        store.put(key + "-dark", rendered[1])
-    return _images(*rendered)
-
-
-def from_cache(rule: Rule, store: Cache) -> PlotImages | None:
-    """The rule's plot if the cache holds it (None on a miss)."""
-    key = cache_key(rule)
-    light, dark = store.get(key + "-light"), store.get(key + "-dark")
-    return _images(light, dark) if light is not None and dark is not None else None
-
-
-def plot_html(images: PlotImages, alt: str) -> str:
-    """The Plot field: both variants, of which the card's CSS shows the one for its mode."""
-    text = html.escape(alt, quote=True)
-    return (
-        f'<img class="ankigen-plot ankigen-plot-light" src="{images.light.name}" alt="{text}">'
-        f'<img class="ankigen-plot ankigen-plot-dark" src="{images.dark.name}" alt="{text}">'
-    )
-
-
-def plot_alt(rule: Rule) -> str:
-    """A description of the plot for screen readers and image-less clients."""
-    return (
-        f"Plot of {rule.name}: f({rule.variable}) = {rule.function_text} (solid line) and its "
-        f"derivative f'({rule.variable}) = {rule.derivative_text} (dashed line)"
-    )
+        to_cache(rule, store, *rendered)
+    return images(*rendered)
 
 
 def plot_data(rule: Rule) -> PlotData | None:
@@ -216,55 +184,7 @@ def plot_data(rule: Rule) -> PlotData | None:
     )
 
 
-def cache_key(rule: Rule) -> str:
-    """What a rule's plot depends on, hashed: the versions of ankigen and the libraries, the
-    style file, the code that plots, translates and typesets, and the rule's math and settings
-    (``repr`` of frozen dataclasses: deterministic, and free of file names and lines)."""
-    return _hash(
-        [
-            _environment(),
-            repr(rule.function),
-            repr(rule.derivative),
-            repr(rule.variable),
-            repr(rule.assumptions),
-            repr(rule.used_definitions),
-            repr(rule.plot),
-        ]
-    )
-
-
-@functools.cache
-def _environment() -> str:
-    """The part of every cache key that depends on the installation, computed once."""
-    import matplotlib
-
-    code = (sys.modules[__name__], symbolic, latex)
-    return _hash(
-        [
-            "ankigen-plot",
-            ankigen.__version__,
-            matplotlib.__version__,
-            np.__version__,
-            sp.__version__,
-            asset_text(STYLE_ASSET),
-            *(Path(module.__file__ or "").read_bytes() for module in code),
-        ]
-    )
-
-
-def _hash(parts: list[str | bytes]) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()
-
-
 # --- evaluation -----------------------------------------------------------------------------
-
-
-def wants_plot(rule: Rule) -> bool:
-    return rule.plot.enabled and not is_abstract(rule.function) and not is_abstract(rule.derivative)
 
 
 def _assumed_negative(rule: Rule, name: str) -> bool:
@@ -810,11 +730,3 @@ def _render(rule: Rule) -> tuple[bytes, bytes] | None:
     canvas = _canvas()
     canvas.prepare(data, canvas.labels(_label_candidates(rule)), _note(data))
     return canvas.png(_LIGHT), canvas.png(_DARK)
-
-
-def _images(light: bytes, dark: bytes) -> PlotImages:
-    return PlotImages(_media(light), _media(dark))
-
-
-def _media(data: bytes) -> MediaFile:
-    return MediaFile(f"ankigen-plot-{hashlib.sha256(data).hexdigest()[:16]}.png", data)

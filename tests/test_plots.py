@@ -25,12 +25,13 @@ import pytest
 from matplotlib.font_manager import FontProperties
 from matplotlib.mathtext import MathTextParser
 
-from ankigen import plots
+from ankigen import plot_media, plots
 from ankigen.cache import CACHE_ENV, Cache
 from ankigen.catalogue import load_catalogue
 from ankigen.expressions import is_abstract
 from ankigen.model import MediaFile, Rule
-from ankigen.plots import Curve, PlotData, PlotImages, plot_data, plot_html, plot_rule
+from ankigen.plot_media import PlotImages, plot_html
+from ankigen.plots import Curve, PlotData, plot_data, plot_rule
 from ankigen.resources import bundled_catalogue
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -537,9 +538,11 @@ def test_the_cache_key_follows_the_math_and_settings_not_the_prose(
     position of a rule does not (its images would be the same)."""
     base = make_rule("x**2", "2*x")
     renamed = make_rule("x**2", "2*x", tags="[renamed]")
-    assert plots.cache_key(base) == plots.cache_key(renamed)
-    assert plots.cache_key(base) != plots.cache_key(make_rule("x**3", "3*x**2"))
-    assert plots.cache_key(base) != plots.cache_key(make_rule("x**2", "2*x", plot="{x: [0, 1]}"))
+    assert plot_media.cache_key(base) == plot_media.cache_key(renamed)
+    assert plot_media.cache_key(base) != plot_media.cache_key(make_rule("x**3", "3*x**2"))
+    assert plot_media.cache_key(base) != plot_media.cache_key(
+        make_rule("x**2", "2*x", plot="{x: [0, 1]}")
+    )
 
 
 # --- the field's HTML ---------------------------------------------------------------------------
