@@ -16,7 +16,15 @@ from ankigen import proof_cache
 from ankigen.cache import default_cache
 from ankigen.catalogue import load_catalogue
 from ankigen.errors import NoteTypeChangeError, NotProvedError, Problem
-from ankigen.lock import LOCK_NAME, Changes, change_time, read_lock, update, write_lock
+from ankigen.lock import (
+    LOCK_NAME,
+    Changes,
+    change_time,
+    keep_unselected,
+    read_lock,
+    update,
+    write_lock,
+)
 from ankigen.model import Catalogue, Rule, Verdict
 from ankigen.resources import bundled_catalogue
 
@@ -100,9 +108,17 @@ def catalogue_folders(folders: Sequence[Path], include_bundled: bool | None) -> 
     return [bundled_catalogue(), *folders] if use_bundled else list(folders)
 
 
-def load(folders: Sequence[Path], include_bundled: bool | None = None) -> Catalogue:
-    """Read and check the catalogue (no proofs)."""
-    return load_catalogue(catalogue_folders(folders, include_bundled))
+def load(
+    folders: Sequence[Path],
+    include_bundled: bool | None = None,
+    tags: Sequence[str] = (),
+    decks: Sequence[str] = (),
+) -> Catalogue:
+    """Read and check the catalogue (no proofs); only the rules with any of ``tags`` in any of
+    ``decks`` (or their subdecks) when those are given (see :mod:`ankigen.select`)."""
+    from ankigen.select import select_rules
+
+    return select_rules(load_catalogue(catalogue_folders(folders, include_bundled)), tags, decks)
 
 
 def check(
@@ -110,9 +126,11 @@ def check(
     include_bundled: bool | None = None,
     options: Options = Options(),
     progress: Progress | None = None,
+    tags: Sequence[str] = (),
+    decks: Sequence[str] = (),
 ) -> CheckReport:
     """Load the catalogue and verify every rule; never raises for an unproved rule."""
-    catalogue = load(folders, include_bundled)
+    catalogue = load(folders, include_bundled, tags, decks)
     return CheckReport(catalogue.rules, _verify(catalogue.rules, options, progress or _Silent()))
 
 
@@ -146,6 +164,8 @@ def build(
     lock: Path | None = None,
     allow_note_type_change: bool = False,
     progress: Progress | None = None,
+    tags: Sequence[str] = (),
+    decks: Sequence[str] = (),
 ) -> BuildReport:
     """Build the deck at ``output`` and update the lock file, or raise without writing anything.
 
@@ -157,7 +177,7 @@ def build(
 
     # Gather and check everything first ...
     progress = progress or _Silent()
-    report = check(folders, include_bundled, options, progress)
+    report = check(folders, include_bundled, options, progress, tags, decks)
     if not report.all_proved:
         raise NotProvedError(report.problems())
     cache = default_cache() if options.cache else None
@@ -178,6 +198,8 @@ def build(
     lock_path = lock or catalogue_folders(folders, include_bundled)[0] / LOCK_NAME
     previous = read_lock(lock_path)
     stamped, changes = update(previous, kind, notes, change_time())
+    if tags or decks:  # part of the catalogue: the rules left out keep their stamps
+        stamped, changes = keep_unselected(previous, stamped, changes)
     if changes.note_type_incompatible and not allow_note_type_change:
         raise NoteTypeChangeError(
             f"refusing to build: {changes.note_type_incompatible}. Learners' existing notes would "

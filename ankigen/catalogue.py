@@ -36,8 +36,9 @@ MAX_NODES = 200_000  # YAML values in one file, counting every use of an alias
 MAX_NESTING = 50  # YAML lists and mappings inside each other
 MAX_NAME = 200
 MAX_CONTEXT = 2000
+MAX_PLOT_NUMBER = 10**9  # plot ranges and values
 RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-TAG = re.compile(r"[^\s\"]+")
+TAG = re.compile(r'[^\s"]+')  # also a valid ECMA-262 pattern (see ankigen.schema)
 ASSUMPTION = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=|!=|>|<)\s*0\s*")
 
 FILE_KEYS = ("deck", "tags", "define", "rules")
@@ -492,7 +493,7 @@ class _FileReader:
             except (ValueError, ZeroDivisionError):
                 pass
             else:
-                if abs(number) <= 10**9:
+                if abs(number) <= MAX_PLOT_NUMBER:
                     return number
         self.problem(
             f"{what} must be a number of moderate size, not {_shown(value)}", value.line, rule_id

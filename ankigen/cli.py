@@ -43,6 +43,16 @@ _jobs = click.option(
 
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 _verbose = click.option("--verbose", "-v", is_flag=True, help="Also print each rule's verdict.")
+_tag = click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Only rules with this tag (repeatable)."
+)
+_deck = click.option(
+    "--deck",
+    "decks",
+    multiple=True,
+    metavar="DECK",
+    help="Only rules in this deck or its subdecks (repeatable).",
+)
 
 
 class _Bar:
@@ -136,6 +146,8 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     help="Build even if the note type's fields or templates changed (learners' notes will stop "
     "updating).",
 )
+@_tag
+@_deck
 @_quiet
 @_verbose
 def build(
@@ -149,6 +161,8 @@ def build(
     plots: bool,
     cache: bool,
     allow_note_type_change: bool,
+    tags: tuple[str, ...],
+    decks: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -164,6 +178,8 @@ def build(
             lock=lock,
             allow_note_type_change=allow_note_type_change,
             progress=bar,
+            tags=tags,
+            decks=decks,
         )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -187,6 +203,8 @@ def build(
 @_timeout
 @_jobs
 @click.option("--cache/--no-cache", default=True, help="Reuse the verdicts of earlier runs.")
+@_tag
+@_deck
 @_quiet
 def check(
     folders: Sequence[Path],
@@ -194,13 +212,16 @@ def check(
     timeout: float,
     jobs: int | None,
     cache: bool,
+    tags: tuple[str, ...],
+    decks: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Prove every rule of FOLDERS, one line per rule; exit 0 only if all are proved."""
     from ankigen import build as pipeline
 
     with _progress(quiet) as bar:
-        report = pipeline.check(list(folders), bundled, Options(timeout, jobs, cache=cache), bar)
+        options = Options(timeout, jobs, cache=cache)
+        report = pipeline.check(list(folders), bundled, options, bar, tags=tags, decks=decks)
     if not quiet:
         _print_verdicts(report)
     counts = report.counts()
@@ -216,15 +237,18 @@ def check(
 @main.command("list")
 @_folders
 @_bundled
-def list_rules(folders: Sequence[Path], bundled: bool | None) -> None:
+@_tag
+@_deck
+def list_rules(
+    folders: Sequence[Path], bundled: bool | None, tags: tuple[str, ...], decks: tuple[str, ...]
+) -> None:
     """List the rules of FOLDERS with their id, deck and tags (no proofs)."""
     from ankigen import build as pipeline
 
-    rules = pipeline.load(list(folders), bundled).rules
+    rules = pipeline.load(list(folders), bundled, tags, decks).rules
     width = max(len(rule.id) for rule in rules)
     for rule in rules:
-        tags = " ".join(rule.tags)
-        click.echo(f"{rule.id:<{width}}  {rule.deck}  [{tags}]")
+        click.echo(f"{rule.id:<{width}}  {rule.deck}  [{' '.join(rule.tags)}]")
 
 
 @main.command()
@@ -264,7 +288,7 @@ def preview(
         )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"{report.cards} cards in {len(report.decks)} decks, {report.media} media files")
+    click.echo(report.summary())
     click.echo(str(report.index))
     if report.unproved:
         raise NotProvedError(report.unproved)
@@ -278,3 +302,80 @@ def clear_cache() -> None:
     cache = default_cache()
     cache.clear()
     click.echo(f"cleared {cache.folder}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a catalogue file, for editors (see the README)."""
+    from ankigen.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+@main.command()
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The catalogue file to append the rule to (a new file needs --deck).",
+)
+@click.option("--deck", help="The deck of a new file.")
+@click.option("--id", "rule_id", help="The rule's id, such as huber-loss.")
+@click.option("--name", help="The rule's name on the card.")
+@click.option("--function", help="The function, such as x**3.")
+@click.option("--derivative", help="The claimed derivative, such as 3*x**2.")
+@click.option("--variable", help="The variable to differentiate by [default: x].")
+@click.option("--context", help="Why it matters in machine learning.")
+@click.option("--tag", "tags", multiple=True, help="A tag of the rule (repeatable).")
+@click.option("--assume", multiple=True, help="A condition such as 'x > 0' (repeatable).")
+@click.option("--source", help="Where the fact comes from.")
+@_timeout
+def new(
+    path: Path | None,
+    deck: str | None,
+    rule_id: str | None,
+    name: str | None,
+    function: str | None,
+    derivative: str | None,
+    variable: str | None,
+    context: str | None,
+    tags: tuple[str, ...],
+    assume: tuple[str, ...],
+    source: str | None,
+    timeout: float,
+) -> None:
+    """Add a rule to a catalogue file, asking for each field the options do not give.
+
+    The rule is checked like the rest of the file and its derivative proved before anything is
+    written; a refused rule leaves the file unchanged.
+    """
+    from ankigen.authoring import NewRule, add_rule
+
+    ask = None in (path, rule_id, name, function, derivative, context)
+
+    def field(value: str | None, prompt: str, default: str | None = None) -> str:
+        if value is not None or not ask:
+            return value or default or ""
+        return str(click.prompt(prompt, default=default, show_default=bool(default)))
+
+    path = Path(field(str(path) if path else None, "Catalogue file"))
+    if deck is None and ask and not path.exists():
+        deck = field(None, "Deck of the new file")
+    added = add_rule(
+        path,
+        NewRule(
+            id=field(rule_id, "Id"),
+            name=field(name, "Name"),
+            function=field(function, "Function"),
+            derivative=field(derivative, "Derivative"),
+            variable=field(variable, "Variable", "x"),
+            context=field(context, "Why it matters in ML"),
+            tags=tags or tuple(field(None, "Tags (separated by spaces)", "").split()),
+            assume=assume,
+            source=field(source, "Source", "") or None,
+        ),
+        deck,
+        timeout,
+    )
+    done = "created the file and added" if added.created else "added"
+    click.echo(f"{done} rule '{added.rule.id}' at {added.rule.location}: {added.verdict.status}")

@@ -4,7 +4,8 @@ Exit codes of the ``ankigen`` command:
 
 ====  ==========================================================================
 0     success: every rule proved (and, for ``build``, the deck written)
-1     a derivative was refuted or not proved: nothing was written
+1     a derivative was refuted or not proved: nothing was written (``preview`` still
+      writes the page of the proved cards, listing the others)
 2     the catalogue or the command line is wrong (YAML, keys, expressions)
 3     the output could not be written (missing or read-only folder, disk full)
 ====  ==========================================================================

@@ -31,7 +31,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ankigen.errors import CatalogueError, Location, Problem
@@ -223,6 +223,14 @@ def update(
         note_type_incompatible=incompatible,
     )
     return Lock(type_stamp, stamps), changes
+
+
+def keep_unselected(previous: Lock, current: Lock, changes: Changes) -> tuple[Lock, Changes]:
+    """For a build of part of the catalogue (``--tag``, ``--deck``): the rules left out keep
+    their stamps in the lock and none of them counts as removed (a full build reports the rules
+    really removed from the catalogue)."""
+    notes = {**previous.notes, **current.notes}
+    return Lock(current.note_type, notes), replace(changes, removed=())
 
 
 def _digest(parts: Sequence[str]) -> str:

@@ -262,7 +262,7 @@ def test_an_id_clash_between_a_user_folder_and_the_bundled_catalogue_exits_2(
     assert merged.exit_code == 2
     (line,) = stderr_lines(merged)
     assert line.startswith(f"{folder.name}/mine.yaml:4: rule 'relu': duplicate id; first used at ")
-    assert line.endswith("activations.yaml:15")
+    assert line.endswith("activations.yaml:16")
     assert_no_traceback(merged)
 
 

@@ -1,0 +1,227 @@
+"""The JSON Schema (draft 2020-12) of a catalogue file, for editors and other tools.
+
+It is built from the constants the loader checks with (:mod:`ankigen.catalogue`): the same keys,
+required keys, id, tag and assumption patterns and length limits, so the two cannot drift apart
+unnoticed (a key the loader knows but this module does not describe is an error here). A copy is
+kept in the repository as ``schema/ankigen-catalogue.schema.json``; regenerate it with
+``ankigen schema > schema/ankigen-catalogue.schema.json``.
+
+The schema checks the shape of a file, not its meaning: whether an expression parses, a helper
+exists, an id is unique across files or a derivative is right is for ``ankigen check``. Where
+YAML reads a scalar as a number or true/false but the loader takes it as text (``source: 2016``),
+the schema accepts it too, so an editor never flags what ankigen accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ankigen.catalogue import (
+    ASSUMPTION,
+    FILE_KEYS,
+    FILE_REQUIRED,
+    MAX_CONTEXT,
+    MAX_NAME,
+    MAX_PLOT_NUMBER,
+    PLOT_KEYS,
+    RULE_ID,
+    RULE_KEYS,
+    RULE_REQUIRED,
+    TAG,
+)
+from ankigen.expressions import MAX_LENGTH, VARIABLE_NAME
+
+SCHEMA_PATH = "schema/ankigen-catalogue.schema.json"  # the repository's copy
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+Schema = dict[str, Any]
+
+
+def _whole(pattern: str) -> str:
+    """A JSON Schema pattern (a search, unanchored) that must match the whole value."""
+    return f"^(?:{pattern})$"
+
+
+def _text(description: str, limit: int, pattern: str = r"\S") -> Schema:
+    """Text as the loader reads it: any non-empty scalar (YAML numbers and booleans count)."""
+    return {
+        "description": description,
+        "type": ["string", "number", "boolean"],
+        "pattern": pattern,
+        "maxLength": limit,
+    }
+
+
+def _expression(description: str) -> Schema:
+    return {
+        "description": description,
+        "type": ["string", "number"],
+        "pattern": r"\S",
+        "maxLength": MAX_LENGTH,
+    }
+
+
+def _tags(description: str) -> Schema:
+    return {
+        "description": description,
+        "type": "array",
+        "items": {
+            "description": "one tag: a single word without spaces or double quotes",
+            "type": ["string", "number", "boolean"],
+            "pattern": _whole(TAG.pattern),
+        },
+    }
+
+
+def _range(axis: str) -> Schema:
+    return {
+        "description": f"[min, max]: the {axis}; min must be below max",
+        "type": "array",
+        "items": {"$ref": "#/$defs/plotNumber"},
+        "minItems": 2,
+        "maxItems": 2,
+    }
+
+
+_NAME = VARIABLE_NAME.pattern
+# A deck name whose parts between '::' are all non-blank ("A::B", not "A::" or "A:: ::B").
+_DECK = r"^(?!\s*::)(?!.*::\s*::)(?!.*::\s*$)[\s\S]*\S"
+_SIGNATURE = _whole(rf"\s*{_NAME}\s*\(\s*{_NAME}\s*(?:,\s*{_NAME}\s*)*\)\s*")
+_ASSUMPTION = _whole(ASSUMPTION.pattern)
+
+_FILE_PROPERTIES: dict[str, Schema] = {
+    "deck": _text(
+        "The Anki deck that receives every rule of this file; '::' separates a parent deck "
+        "from its subdecks, and no part may be empty.",
+        MAX_NAME,
+        _DECK,
+    ),
+    "tags": _tags("Tags given to every rule of this file, in addition to each rule's own."),
+    "define": {
+        "description": "Helper functions for the expressions of this file, as 'name(params)': "
+        "expression, such as 'sigma(x): 1/(1 + exp(-x))'. A helper may call the helpers defined "
+        "above it. Proofs expand helpers; cards show their definitions.",
+        "type": "object",
+        "propertyNames": {"pattern": _SIGNATURE},
+        "additionalProperties": _expression("The helper's body, in its parameters only."),
+    },
+    "rules": {
+        "description": "The rules of this file, each becoming one note (one card) in the deck.",
+        "type": "array",
+        "items": {"$ref": "#/$defs/rule"},
+    },
+}
+
+_RULE_PROPERTIES: dict[str, Schema] = {
+    "id": {
+        "description": "The rule's permanent identity, unique across all catalogue folders: "
+        "lowercase letters and digits joined by single hyphens. Anki knows the note by it, so "
+        "keep it when editing the rule, or learners get a new note and lose its review history.",
+        "type": ["string", "integer", "boolean"],
+        "pattern": _whole(RULE_ID.pattern),
+        "minimum": 0,
+    },
+    "name": _text("The rule's name, shown above the question on the card.", MAX_NAME),
+    "function": _expression(
+        "The function to differentiate, as an expression: + - * / ** (or ^), numbers, "
+        "variables, pi, e, exp, log, sqrt, trigonometric and hyperbolic functions, Abs, Max, "
+        "Min, Piecewise, the file's helpers, and abstract functions such as g(x)."
+    ),
+    "derivative": _expression(
+        "The claimed derivative, written in the form learners should memorise: the card shows "
+        "it as written, and it is proved equal to the true derivative before any deck is written."
+    ),
+    "variable": {
+        "description": "The variable to differentiate by; x when left out.",
+        "type": ["string", "boolean"],
+        "pattern": _whole(_NAME),
+        "not": {"type": "string", "pattern": "__"},
+    },
+    "context": _text(
+        "Why the rule matters in machine learning, shown on the back of the card: plain text "
+        r"(HTML is shown as text; MathJax \( ... \) works).",
+        MAX_CONTEXT,
+    ),
+    "tags": _tags("More tags for this rule, besides the file's."),
+    "assume": {
+        "description": "Conditions on symbols that the proof may use and the card states, each "
+        "comparing one symbol with 0: 'x > 0', '>= 0', '< 0', '<= 0' or '!= 0'. Needed for "
+        "domains such as that of ln x. A list, or a single condition.",
+        "oneOf": [
+            {"type": "string", "pattern": _ASSUMPTION},
+            {"type": "array", "items": {"type": "string", "pattern": _ASSUMPTION}},
+        ],
+    },
+    "source": _text(
+        "Where the fact comes from (a book, a paper, a lesson), shown small at the bottom of "
+        "the card.",
+        MAX_CONTEXT,
+    ),
+    "plot": {
+        "description": "The plot of the function and its derivative on the card: false for "
+        "none, or settings that override the automatic choices.",
+        "oneOf": [{"type": "boolean"}, {"$ref": "#/$defs/plot"}],
+    },
+}
+
+_PLOT_PROPERTIES: dict[str, Schema] = {
+    "x": _range("range of the rule's variable on the horizontal axis"),
+    "y": _range("limits of the vertical axis"),
+    "values": {
+        "description": "Values for the other symbols of the function (not the variable), such "
+        "as {target: 1, lam: 0.5}; otherwise they take 1 (or -1 when assumed negative).",
+        "type": "object",
+        "additionalProperties": {"$ref": "#/$defs/plotNumber"},
+    },
+}
+
+
+def _properties(keys: tuple[str, ...], described: dict[str, Schema], what: str) -> Schema:
+    """The properties for exactly the loader's ``keys``, each with its description."""
+    missing = [key for key in keys if key not in described]
+    extra = [key for key in described if key not in keys]
+    if missing or extra:
+        raise RuntimeError(f"{what}: schema out of step with the loader: {missing=}, {extra=}")
+    return {key: described[key] for key in keys}
+
+
+def catalogue_schema() -> Schema:
+    """The JSON Schema of one catalogue file (``cards/*.yaml``)."""
+    return {
+        "$schema": DIALECT,
+        "title": "ankigen catalogue file",
+        "description": "One file of an ankigen catalogue: a deck of derivative rules, each "
+        "proved by sympy before it becomes an Anki card. See the README's 'The catalogue "
+        "format'.",
+        "type": "object",
+        "properties": _properties(FILE_KEYS, _FILE_PROPERTIES, "file keys"),
+        "required": list(FILE_REQUIRED),
+        "additionalProperties": False,
+        "$defs": {
+            "rule": {
+                "description": "One derivative rule: it becomes one note in Anki.",
+                "type": "object",
+                "properties": _properties(RULE_KEYS, _RULE_PROPERTIES, "rule keys"),
+                "required": list(RULE_REQUIRED),
+                "additionalProperties": False,
+            },
+            "plot": {
+                "description": "Plot settings; every key is optional.",
+                "type": "object",
+                "properties": _properties(PLOT_KEYS, _PLOT_PROPERTIES, "plot keys"),
+                "additionalProperties": False,
+            },
+            "plotNumber": {
+                "description": "A number of moderate size.",
+                "type": "number",
+                "minimum": -MAX_PLOT_NUMBER,
+                "maximum": MAX_PLOT_NUMBER,
+            },
+        },
+    }
+
+
+def schema_text() -> str:
+    """The schema as the repository keeps it: sorted keys, indented by 2, ASCII, final newline."""
+    return json.dumps(catalogue_schema(), indent=2, sort_keys=True) + "\n"
