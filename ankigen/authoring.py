@@ -10,9 +10,7 @@ is proved is the file replaced (atomically); a refused rule leaves it byte for b
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,10 +27,10 @@ from ankigen.errors import (
     CatalogueError,
     Location,
     NotProvedError,
-    OutputError,
     Problem,
     UsageError,
 )
+from ankigen.files import write_atomically
 from ankigen.model import Rule, Verdict
 
 NEW_FILE_LAYOUT = (2, 4, 2)  # ruamel's (mapping, sequence, offset): "rules:\n  - id: ..."
@@ -255,19 +253,4 @@ def _write(path: Path, text: str, original: str | None) -> None:
     if original is not None and "\r\n" in original:
         text = text.replace("\n", "\r\n")
     mode = path.stat().st_mode & 0o777 if original is not None else 0o644
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write in {path.parent}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write the file: {error.strerror}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    write_atomically(path, text.encode("utf-8"), what="file", mode=mode)

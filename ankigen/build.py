@@ -15,7 +15,7 @@ from typing import Protocol
 from ankigen import proof_cache
 from ankigen.cache import default_cache
 from ankigen.catalogue import load_catalogue
-from ankigen.errors import NoteTypeChangeError, NotProvedError, Problem
+from ankigen.errors import NoteTypeChangeError, NotProvedError, OutputError, Problem
 from ankigen.lock import (
     LOCK_NAME,
     Changes,
@@ -215,10 +215,10 @@ def build(
     if stamped != previous:
         try:
             write_lock(lock_path, stamped)
-        except OSError as error:
+        except OutputError as error:
             warnings.append(
-                f"{lock_path}: could not update the lock file ({error.strerror}); the next build "
-                "will count this build's changes as new again"
+                f"{error.format_message()}; the next build will count this build's changes as "
+                "new again"
             )
     decks = tuple(dict.fromkeys(note.deck for note in notes))
     return BuildReport(

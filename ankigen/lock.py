@@ -24,17 +24,16 @@ the previous one of the same note.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ankigen.errors import CatalogueError, Location, Problem
+from ankigen.files import write_atomically
 from ankigen.render import NoteType, RenderedNote
 
 LOCK_NAME = "ankigen.lock"
@@ -140,15 +139,8 @@ def write_lock(path: Path, lock: Lock) -> None:
             for rule_id, n in sorted(lock.notes.items())
         },
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_atomically(path, text.encode("utf-8"), what="lock file", mode=0o644)
 
 
 def change_time() -> int:

@@ -12,21 +12,20 @@ existing deck stays untouched until the new one is whole.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
-import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 
 from ankigen.errors import OutputError
+from ankigen.files import replace_atomically
 from ankigen.model import MediaFile
 from ankigen.render import NoteType, RenderedNote
 
@@ -89,7 +88,9 @@ def write_package(
             _write_collection(package, database, times.note_type, mod_by_guid)
             _zip(Path(path), database, media)
 
-    _write_atomically(output, write)
+    if not output.parent.is_dir():
+        raise OutputError(f"{output}: the folder {output.parent} does not exist")
+    replace_atomically(output, write, what="deck")
 
 
 def _write_collection(
@@ -132,29 +133,3 @@ def _zip(path: Path, database: Path, media: Sequence[MediaFile]) -> None:
             info.create_system = 3  # unix, whatever system builds it
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
-
-
-def _write_atomically(output: Path, write: Callable[[str], object]) -> None:
-    folder = output.parent
-    if not folder.is_dir():
-        raise OutputError(f"{output}: the folder {folder} does not exist")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise OutputError(f"{output}: cannot write in {folder}: {error.strerror}") from None
-    os.close(handle)
-    try:
-        write(temporary)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a deck is not
-        os.replace(temporary, output)
-    except OSError as error:
-        raise OutputError(f"{output}: cannot write the deck: {error.strerror or error}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

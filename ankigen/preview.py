@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import html
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ankigen.build import CheckReport, Options, Progress, check
 from ankigen.errors import OutputError, Problem
+from ankigen.files import write_atomically
 from ankigen.model import MediaFile, Rule
 from ankigen.render import NoteType, RenderedNote
 
@@ -343,33 +342,14 @@ def write_page(out_folder: Path, page: str, media: Sequence[MediaFile]) -> Path:
         with contextlib.suppress(OSError):
             if target.read_bytes() == file.data:
                 continue  # named by its content: an identical file is already there
-        _write_atomically(target, file.data)
-    _write_atomically(index, page.encode("utf-8"))
+        write_atomically(target, file.data, what="preview", mode=0o644)
+    write_atomically(index, page.encode("utf-8"), what="preview", mode=0o644)
     used = {file.name for file in media}
     for old in images.iterdir():
         if old.name.startswith("ankigen-") and old.name not in used and old.is_file():
             with contextlib.suppress(OSError):
                 old.unlink()
     return index
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write in {path.parent}: {_reason(error)}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write the preview: {_reason(error)}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 def _reason(error: OSError) -> str:

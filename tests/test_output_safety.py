@@ -44,7 +44,7 @@ def test_sigterm_while_writing_leaves_the_old_deck_and_no_temporary_file(tmp_pat
         f"""
         import os, signal, sys
         from pathlib import Path
-        from ankigen import cli, package
+        from ankigen import cli, files
 
         def write(path):
             Path(path).write_bytes(b"half a deck")
@@ -52,7 +52,7 @@ def test_sigterm_while_writing_leaves_the_old_deck_and_no_temporary_file(tmp_pat
             raise AssertionError("SIGTERM did not stop the write")
 
         signal.signal(signal.SIGTERM, cli._exit_on_signal)
-        package._write_atomically(Path({str(deck)!r}), write)
+        files.replace_atomically(Path({str(deck)!r}), write, what="deck")
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from anki.collection import Collection  # anki.collection first: it must precede anki.cards
 
-from ankigen import preview
+from ankigen import files, preview
 from ankigen.build import Options, load
 from ankigen.errors import Location, OutputError, Problem
 from ankigen.model import MediaFile
@@ -339,7 +339,7 @@ def test_a_failed_write_leaves_the_previous_page_whole_and_no_temporary_file(
             raise OSError(28, "No space left on device")
         os.rename(source, target)
 
-    monkeypatch.setattr(preview.os, "replace", refuse)
+    monkeypatch.setattr(files.os, "replace", refuse)
     with pytest.raises(OutputError, match=r"index\.html: cannot write the preview: No space left"):
         write_page(out, "new page", [MediaFile("ankigen-b.svg", b"b")])
     assert (out / "index.html").read_text() == "old page"
