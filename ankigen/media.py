@@ -51,6 +51,11 @@ def draw_plots(
     def failed(rule: Rule, reason: str) -> None:
         warnings.append(f"{rule.location}: rule '{rule.id}': no plot ({reason})")
 
+    if missing:
+        # Import matplotlib once here, so that the forked workers start with it loaded.
+        from ankigen import plots
+
+        plots.warm_up()
     drawn = workers.run(
         _draw if cache is not None else _draw_uncached,
         missing,

@@ -665,6 +665,12 @@ def _rc(params: Mapping[str, Any]) -> Any:
 _CANVAS: list[_Canvas] = []
 
 
+def warm_up() -> None:
+    """Load matplotlib and make the reusable figure now, so that worker processes forked after
+    this call start with both ready instead of each paying for them."""
+    _canvas()
+
+
 def _canvas() -> _Canvas:
     if not _CANVAS:
         _CANVAS.append(_Canvas())
