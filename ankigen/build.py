@@ -53,7 +53,9 @@ class Progress(Protocol):
         """One more step of the current stage is done."""
 
 
-class _Silent:
+class Silent:
+    """No progress to show (a library call, a pipe, --quiet)."""
+
     def stage(self, name: str, total: int) -> None:
         pass
 
@@ -131,7 +133,7 @@ def check(
 ) -> CheckReport:
     """Load the catalogue and verify every rule; never raises for an unproved rule."""
     catalogue = load(folders, include_bundled, tags, decks)
-    return CheckReport(catalogue.rules, _verify(catalogue.rules, options, progress or _Silent()))
+    return CheckReport(catalogue.rules, _verify(catalogue.rules, options, progress or Silent()))
 
 
 def _verify(rules: Sequence[Rule], options: Options, progress: Progress) -> tuple[Verdict, ...]:
@@ -173,27 +175,14 @@ def build(
     """
     from ankigen import media  # genanki and the plots: only once all is proved
     from ankigen.package import Times, write_package
-    from ankigen.render import note_type, render_note
+    from ankigen.render import note_type
 
     # Gather and check everything first ...
-    progress = progress or _Silent()
+    progress = progress or Silent()
     report = check(folders, include_bundled, options, progress, tags, decks)
     if not report.all_proved:
         raise NotProvedError(report.problems())
-    cache = default_cache() if options.cache else None
-    plots, warnings = (
-        media.draw_plots(report.rules, jobs=options.jobs, cache=cache, progress=progress)
-        if options.plots
-        else ({}, [])
-    )
-    notes = [
-        render_note(
-            rule, *((plots[rule.id].html, plots[rule.id].media) if rule.id in plots else ())
-        )
-        for rule in report.rules
-    ]
-    if options.math == "svg":
-        notes = media.svg_math(notes, report.rules, cache)
+    notes, warnings = media.render_notes(report.rules, options, progress)
     kind = note_type()
     lock_path = lock or catalogue_folders(folders, include_bundled)[0] / LOCK_NAME
     previous = read_lock(lock_path)
@@ -220,13 +209,12 @@ def build(
                 f"{error.format_message()}; the next build will count this build's changes as "
                 "new again"
             )
-    decks = tuple(dict.fromkeys(note.deck for note in notes))
     return BuildReport(
         output,
         report,
         notes=len(notes),
         cards=len(notes),  # one card template: one card per note
-        decks=decks,
+        decks=tuple(dict.fromkeys(note.deck for note in notes)),
         changes=changes,
         lock=lock_path,
         warnings=tuple(warnings),

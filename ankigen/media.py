@@ -19,7 +19,7 @@ from ankigen.model import MediaFile, Rule
 from ankigen.render import RenderedNote
 
 if TYPE_CHECKING:
-    from ankigen.build import Progress
+    from ankigen.build import Options, Progress
 
 PLOT_TIMEOUT = 60.0  # seconds for one plot
 
@@ -30,6 +30,29 @@ class Plot:
 
     html: str
     media: tuple[MediaFile, ...]
+
+
+def render_notes(
+    rules: Sequence[Rule], options: Options, progress: Progress
+) -> tuple[list[RenderedNote], list[str]]:
+    """The notes of proved rules with their plots (unless ``options.plots`` is off) and, with
+    ``options.math == "svg"``, their formulas as images; and the warnings of failed plots."""
+    from ankigen.cache import default_cache
+    from ankigen.render import render_note
+
+    cache = default_cache() if options.cache else None
+    plots, warnings = (
+        draw_plots(rules, jobs=options.jobs, cache=cache, progress=progress)
+        if options.plots
+        else ({}, [])
+    )
+    notes = []
+    for rule in rules:
+        plot = plots.get(rule.id)
+        notes.append(render_note(rule, plot.html, plot.media) if plot else render_note(rule))
+    if options.math == "svg":
+        notes = svg_math(notes, rules, cache)
+    return notes, warnings
 
 
 def draw_plots(

@@ -24,10 +24,10 @@ import contextlib
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ankigen.build import CheckReport, Options, Progress, check
+from ankigen.build import CheckReport, Options, Progress, Silent, check
 from ankigen.errors import OutputError, Problem
 from ankigen.files import write_atomically
 from ankigen.model import MediaFile, Rule
@@ -70,28 +70,15 @@ def write_preview(
     """Write the preview page of the proved rules into ``out_folder`` (``options.math`` is
     ignored: the page always shows SVG math, so that it works offline)."""
     from ankigen import media  # the plots and the SVG math: only when something is shown
-    from ankigen.cache import default_cache
-    from ankigen.render import note_type, render_note
+    from ankigen.render import note_type
 
     options = options or Options()
-    progress = progress or _Silent()
+    progress = progress or Silent()
     report = check(folders, include_bundled, options, progress=progress)
     proved = [
         rule for rule, verdict in zip(report.rules, report.verdicts, strict=True) if verdict.proved
     ]
-    cache = default_cache() if options.cache else None
-    plots, warnings = (
-        media.draw_plots(proved, jobs=options.jobs, cache=cache, progress=progress)
-        if options.plots
-        else ({}, [])
-    )
-    notes = [
-        render_note(
-            rule, *((plots[rule.id].html, plots[rule.id].media) if rule.id in plots else ())
-        )
-        for rule in proved
-    ]
-    notes = media.svg_math(notes, proved, cache)
+    notes, warnings = media.render_notes(proved, replace(options, math="svg"), progress)
     kind = note_type()
     cards = [card_view(kind, note, rule) for note, rule in zip(notes, proved, strict=True)]
     files = {file.name: file for note in notes for file in note.media}
@@ -105,14 +92,6 @@ def write_preview(
         media=len(files),
         warnings=tuple(warnings),
     )
-
-
-class _Silent:
-    def stage(self, name: str, total: int) -> None:
-        pass
-
-    def advance(self) -> None:
-        pass
 
 
 # --- Anki's template language, the part the templates use ---------------------------------------
