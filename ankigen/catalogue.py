@@ -364,6 +364,8 @@ class _FileReader:
         derivative = self._parse(fields.get("derivative"), "derivative", scope, rule_id)
         if function is not None and derivative is not None:
             self._check_variables(function[0], derivative[0], fields["derivative"].line, rule_id)
+            used = variables(function[0]) | variables(derivative[0])
+            self._check_plot_values(plot, used, assumptions, fields.get("plot"), rule_id)
         if len(self.problems) > count or None in (
             rule_id,
             name,
@@ -464,6 +466,30 @@ class _FileReader:
             values=tuple(values),
         )
 
+    def _check_plot_values(
+        self,
+        plot: PlotSettings,
+        used: set[str],
+        assumptions: tuple[Assumption, ...],
+        value: _Value | None,
+        rule_id: str | None,
+    ) -> None:
+        """A plot value must name a symbol of the rule and agree with its assumptions."""
+        line = value.line if value is not None else None
+        for name, number in plot.values:
+            if name not in used:
+                hint = did_you_mean(name, sorted(used))
+                self.problem(
+                    f"plot value for '{name}', which the rule does not use{hint}", line, rule_id
+                )
+            for assumption in assumptions:
+                if assumption.symbol == name and not _satisfies(number, assumption.relation):
+                    self.problem(
+                        f"plot value {name} = {number} contradicts the assumption '{assumption}'",
+                        line,
+                        rule_id,
+                    )
+
     def _range(
         self, value: _Value | None, key: str, rule_id: str | None
     ) -> tuple[Fraction, Fraction] | None:
@@ -541,6 +567,16 @@ class _FileReader:
             self.problem(
                 f"derivative uses '{name}', which the function does not{hint}", line, rule_id
             )
+
+
+def _satisfies(number: Fraction, relation: str) -> bool:
+    return {
+        ">": number > 0,
+        ">=": number >= 0,
+        "<": number < 0,
+        "<=": number <= 0,
+        "!=": number != 0,
+    }[relation]
 
 
 class _TooLarge(Exception):

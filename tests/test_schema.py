@@ -157,7 +157,12 @@ def test_the_schema_and_the_loader_agree_on_deck_names(
         {"assume": ["x >= 0", "w != 0"]},
         {"variable": "w", "function": "w**3", "derivative": "3*w**2"},
         {"plot": False},
-        {"plot": {"x": [0, 10], "y": [-1.5, 2], "values": {"n": 3}}},
+        {
+            "function": "x**n",
+            "derivative": "n*x**(n - 1)",
+            "assume": ["x > 0"],
+            "plot": {"x": [0, 10], "y": [-1.5, 2], "values": {"n": 3}},
+        },
     ],
 )
 def test_values_the_loader_accepts_are_valid_under_the_schema(
