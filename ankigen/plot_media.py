@@ -40,7 +40,7 @@ def cache_key(rule: Rule) -> str:
     installation = environment(
         "ankigen-plot",
         ("matplotlib", "numpy", "sympy"),
-        ("plots.py", "symbolic.py", "latex.py"),
+        ("plots.py", "plot_data.py", "symbolic.py", "latex.py"),
     )
     return content_key(
         [
