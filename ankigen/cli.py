@@ -41,6 +41,12 @@ _jobs = click.option(
 )
 
 
+_plots = click.option(
+    "--plots/--no-plots", default=True, help="Draw a plot of f and f' on each card."
+)
+_cache = click.option(
+    "--cache/--no-cache", default=True, help="Reuse proofs and images of earlier builds."
+)
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 _verbose = click.option("--verbose", "-v", is_flag=True, help="Also print each rule's verdict.")
 _tag = click.option(
@@ -138,8 +144,8 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     show_default=True,
     help="How formulas are shown: typeset by Anki's MathJax, or pre-rendered SVG images.",
 )
-@click.option("--plots/--no-plots", default=True, help="Draw a plot of f and f' on each card.")
-@click.option("--cache/--no-cache", default=True, help="Reuse proofs and images of earlier builds.")
+@_plots
+@_cache
 @click.option(
     "--allow-note-type-change",
     is_flag=True,
@@ -264,8 +270,8 @@ def list_rules(
 @_bundled
 @_timeout
 @_jobs
-@click.option("--plots/--no-plots", default=True, help="Show the plot of f and f' on each card.")
-@click.option("--cache/--no-cache", default=True, help="Reuse proofs and images of earlier builds.")
+@_plots
+@_cache
 def preview(
     folders: Sequence[Path],
     output: Path,

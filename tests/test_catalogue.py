@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from bundled_ids import ADDED_IDS, LESSON_IDS
 
 from ankigen.catalogue import MAX_FILE_BYTES, load_catalogue
 from ankigen.errors import CatalogueError, Problem
@@ -21,56 +22,6 @@ from ankigen.symbolic import Translator
 
 MakeCatalogue = Callable[..., Path]
 
-LESSON_IDS = (
-    "sigmoid", "relu", "tanh", "leaky-relu",
-    "power-rule", "power-square", "power-cube", "power-identity", "power-constant",
-    "power-reciprocal", "power-sqrt",
-    "squared-error", "constant-multiple-rule", "constant-multiple-example", "sum-rule",
-    "batch-loss", "exp", "ln", "cross-entropy",
-    "product-rule", "product-example", "quotient-rule", "linear-model-squared-error",
-)  # fmt: skip
-
-# The rules added beyond the lesson (issue 8), by the subdeck they are filed under.
-ADDED_IDS = {
-    "Derivatives for ML::Activation functions": (
-        "softplus", "elu", "elu-from-its-output", "selu", "selu-published-constants",
-        "gelu", "gelu-tanh-approximation", "gelu-sigmoid-approximation", "silu",
-        "swish-beta", "swish-beta-trainable", "mish", "softsign", "hard-tanh", "relu6",
-        "prelu-slope", "prelu-input", "log-sigmoid",
-    ),
-    "Derivatives for ML::Loss functions": (
-        "mse-one-prediction", "mse-term", "half-squared-error", "mse-linear-weight", "mae",
-        "mae-mean", "huber", "log-cosh", "pinball", "bce-probability", "bce-logit",
-        "bce-logit-stable", "bce-logit-softplus", "softmax-ce-two-class-first",
-        "softmax-ce-two-class-second", "hinge", "squared-hinge", "focal-loss",
-        "gaussian-nll-mean", "gaussian-nll-sd", "gaussian-nll-log-variance", "poisson-nll",
-        "kl-term", "vae-kl-mean", "vae-kl-sd", "vae-kl-log-variance",
-    ),
-    "Derivatives for ML::Regularisation": (
-        "l2-penalty", "l2-penalty-without-half", "l2-regularised-loss",
-        "l2-penalty-one-of-three-weights", "l1-penalty", "elastic-net", "elastic-net-mixing",
-        "group-lasso",
-    ),
-    "Derivatives for ML::Softmax and attention": (
-        "softmax-own-logit", "softmax-other-logit", "softmax-sums-to-one",
-        "log-softmax-own-logit", "log-softmax-other-logit",
-        "softmax-cross-entropy-three-class", "log-sum-exp", "log-sum-exp-shifted",
-        "softmax-temperature", "attention-score-query", "attention-score-key",
-    ),
-    "Derivatives for ML::Chain rule": (
-        "chain-rule", "chain-rule-three-functions", "chain-rule-power", "chain-rule-exp",
-        "chain-rule-log", "backprop-through-sigmoid", "backprop-through-tanh",
-        "sigmoid-unit-weight", "sigmoid-unit-bias", "sigmoid-unit-input", "linear-model-bias",
-        "logistic-regression-weight", "logistic-regression-bias",
-        "two-layer-network-first-weight", "two-layer-network-second-weight",
-        "two-layer-relu-network-first-weight",
-    ),
-    "Derivatives for ML::Optimisation": (
-        "exponential-decay-learning-rate", "exponential-decay-learning-rate-base",
-        "inverse-time-decay", "cosine-annealing", "gradient-descent-update-learning-rate",
-        "loss-after-one-step", "quadratic-loss-after-one-step", "moving-average-new-gradient",
-    ),
-}  # fmt: skip
 NEW_SUBDECKS = (
     "Derivatives for ML::Regularisation",
     "Derivatives for ML::Softmax and attention",
