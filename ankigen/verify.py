@@ -31,6 +31,7 @@ from ankigen.symbolic import Translator
 
 MAX_KINKS = 8  # a case split over more kinks than this (2**8 regions) is not attempted
 PRECISION = 50  # digits for the numerical refuter
+QUICK_POINTS = 2  # sample points compared before a proof is tried
 _SAMPLE_VALUES = (
     Fraction(2), Fraction(-1), Fraction(3), Fraction(1, 2), Fraction(-3, 2),
     Fraction(7, 5), Fraction(-11, 4), Fraction(5, 3), Fraction(13, 7), Fraction(-2, 9),
@@ -73,18 +74,23 @@ def prove(rule: Rule) -> Verdict:
     claim = translate.expr(rule.derivative)
     truth = sp.diff(function, variable)
 
+    # A wrong claim usually shows at the first sample points, so those are tried before sympy
+    # spends time on a proof; the rest only when there is no proof. Evaluating at 50 digits costs
+    # more than most proofs, so a proved rule is not sampled any further.
     refuter = _Refuter(rule, claim, truth, function)
-    sampling = refuter.sample()
-    if sampling.counterexample is not None:
-        return Verdict(rule.id, REFUTED, sampling.counterexample)
+    counterexample = refuter.sample(QUICK_POINTS)
+    if counterexample is not None:
+        return Verdict(rule.id, REFUTED, counterexample)
     proof = _prove_equal(claim, truth)
     if proof.method is not None:
         return Verdict(rule.id, PROVED, method=proof.method)
-    if proof.witness is not None:  # a region where they differ, found by the case split
+    counterexample = refuter.sample()
+    if counterexample is None and proof.witness is not None:
+        # a region where the two differ, found by the case split between the sample points
         counterexample = refuter.disagreement(proof.witness)
-        if counterexample is not None:
-            return Verdict(rule.id, REFUTED, counterexample)
-    if sampling.compared == 0:
+    if counterexample is not None:
+        return Verdict(rule.id, REFUTED, counterexample)
+    if refuter.compared == 0:
         return Verdict(
             rule.id,
             NOT_PROVED,
@@ -137,19 +143,24 @@ class _Refuter:
             for node in sp.preorder_traversal(self.claim + self.truth)
             for k in _kink_arguments(node)
         ]
-
-    def sample(self) -> _Sampling:
-        """Try the deterministic sample points; stop at the first disagreement."""
         symbols = sorted(self.claim.free_symbols | self.truth.free_symbols, key=str)
-        compared = 0
-        for point in _sample_points(symbols):
+        self._points = _sample_points(symbols)
+        self.compared = 0  # points so far where both sides had a value to compare
+
+    def sample(self, enough: int | None = None) -> str | None:
+        """Go on through the deterministic sample points until one disagrees (its message is
+        returned), the points run out, or ``enough`` more points could be compared."""
+        compared_before = self.compared
+        for point in self._points:
             if self.truth_at(point) is None:
                 continue  # outside the function's domain, or on a kink: no verdict here
-            compared += 1
+            self.compared += 1
             counterexample = self.disagreement(point)
             if counterexample is not None:
-                return _Sampling(counterexample, compared)
-        return _Sampling(None, compared)
+                return counterexample
+            if enough is not None and self.compared - compared_before >= enough:
+                break
+        return None
 
     def truth_at(self, point: dict[sp.Symbol, sp.Rational]) -> sp.Float | None:
         if any(kink.subs(point) == 0 for kink in self.kinks):
@@ -174,14 +185,6 @@ class _Refuter:
 
 
 _TOLERANCE = sp.Float(10) ** (-(PRECISION - 10))
-
-
-@dataclass(frozen=True)
-class _Sampling:
-    """What the refuter found: a counterexample, and how many points it could compare at."""
-
-    counterexample: str | None
-    compared: int
 
 
 def _choose_stand_ins(abstract: Sequence[sp.FunctionClass]) -> tuple[dict[sp.Basic, sp.Basic], str]:
