@@ -152,10 +152,11 @@ class _Refuter:
         returned), the points run out, or ``enough`` more points could be compared."""
         compared_before = self.compared
         for point in self._points:
-            if self.truth_at(point) is None:
+            want = self.truth_at(point)
+            if want is None:
                 continue  # outside the function's domain, or on a kink: no verdict here
             self.compared += 1
-            counterexample = self.disagreement(point)
+            counterexample = self._compare(point, want)
             if counterexample is not None:
                 return counterexample
             if enough is not None and self.compared - compared_before >= enough:
@@ -170,8 +171,9 @@ class _Refuter:
     def disagreement(self, point: dict[sp.Symbol, sp.Rational]) -> str | None:
         """The message for a point where the claim is wrong, or None where it is right."""
         want = self.truth_at(point)
-        if want is None:
-            return None
+        return None if want is None else self._compare(point, want)
+
+    def _compare(self, point: dict[sp.Symbol, sp.Rational], want: sp.Float) -> str | None:
         got = _evaluate(self.claim, point)
         if got is not None and abs(got - want) <= _TOLERANCE * (1 + abs(want)):
             return None
