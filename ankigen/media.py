@@ -7,6 +7,7 @@ stop the build; the card simply has no plot, and the build says so.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -60,7 +61,7 @@ def draw_plots(
 ) -> tuple[dict[str, Plot], list[str]]:
     """The plots of the rules that want one, by rule id, and a warning for each that failed."""
     wanted = [rule for rule in rules if plot_media.wants_plot(rule)]
-    images: dict[str, plot_media.PlotImages | None] = {}
+    images: dict[str, plot_media.PlotImage | None] = {}
     missing = []
     for rule in wanted:
         cached = plot_media.from_cache(rule, cache) if cache is not None else None
@@ -80,7 +81,7 @@ def draw_plots(
 
         plots.warm_up()
     drawn = workers.run(
-        _draw if cache is not None else _draw_uncached,
+        functools.partial(_draw, cache=cache),
         missing,
         timeout=PLOT_TIMEOUT,
         jobs=jobs,
@@ -93,21 +94,15 @@ def draw_plots(
     for rule in wanted:
         found = images.get(rule.id)
         if found is not None:
-            html = plot_media.plot_html(found, plot_media.plot_alt(rule))
-            shown[rule.id] = Plot(html, (found.light, found.dark))
+            shown[rule.id] = Plot(plot_media.plot_html(rule, found), (found.file,))
     return shown, warnings
 
 
-def _draw(rule: Rule) -> plot_media.PlotImages | None:
+def _draw(rule: Rule, cache: Cache | None) -> plot_media.PlotImage | None:
+    """Draw one rule's plot in a worker, and keep it in ``cache``."""
     from ankigen import plots  # numpy, sympy and matplotlib: only when something is drawn
 
-    return plots.plot_rule(rule)
-
-
-def _draw_uncached(rule: Rule) -> plot_media.PlotImages | None:
-    from ankigen import plots
-
-    return plots.plot_rule(rule, cache=None)
+    return plots.plot_rule(rule, cache=cache)
 
 
 def svg_math(

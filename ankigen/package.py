@@ -118,18 +118,24 @@ def _write_collection(
 
 
 def _zip(path: Path, database: Path, media: Sequence[MediaFile]) -> None:
-    """The .apkg: the collection, the media index, then the media files numbered in name order."""
+    """The .apkg: the collection, the media index, then the media files numbered in name order.
+    PNGs are stored as they are (deflating compressed bytes again costs time and saves nothing);
+    everything else is deflated."""
     files = sorted({m.name: m for m in media}.values(), key=lambda m: m.name)
     index = {str(i): m.name for i, m in enumerate(files)}
+    deflated, stored = zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED
     entries = [
-        ("collection.anki2", database.read_bytes()),
-        ("media", json.dumps(index, sort_keys=True).encode()),
-        *((str(i), m.data) for i, m in enumerate(files)),
+        ("collection.anki2", database.read_bytes(), deflated),
+        ("media", json.dumps(index, sort_keys=True).encode(), deflated),
+        *(
+            (str(i), m.data, stored if m.name.endswith(".png") else deflated)
+            for i, m in enumerate(files)
+        ),
     ]
     with zipfile.ZipFile(path, "w") as archive:
-        for name, data in entries:
+        for name, data, compression in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = compression
             info.create_system = 3  # unix, whatever system builds it
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)

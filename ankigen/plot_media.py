@@ -1,5 +1,5 @@
 """What the rest of ankigen needs to know about plots without drawing one: whether a rule gets a
-plot, its cache key, the cached images, and the HTML of the Plot field.
+plot, its cache key, the cached image, and the HTML of the Plot field (the image and its legend).
 
 Kept apart from :mod:`ankigen.plots` so that a build whose plots are all cached never imports
 numpy, sympy or matplotlib.
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 from dataclasses import dataclass
+from fractions import Fraction
 
+from ankigen import latex
 from ankigen.cache import Cache
 from ankigen.expressions import is_abstract
 from ankigen.keys import content_key, environment
@@ -18,14 +21,6 @@ from ankigen.model import MediaFile, Rule
 from ankigen.resources import asset_text
 
 STYLE_ASSET = "plot.mplstyle"
-
-
-@dataclass(frozen=True)
-class PlotImages:
-    """A rule's plot as two PNG media files: the light card's and night mode's."""
-
-    light: MediaFile
-    dark: MediaFile
 
 
 def wants_plot(rule: Rule) -> bool:
@@ -40,7 +35,7 @@ def cache_key(rule: Rule) -> str:
     installation = environment(
         "ankigen-plot",
         ("matplotlib", "numpy", "sympy"),
-        ("plots.py", "plot_data.py", "symbolic.py", "latex.py"),
+        ("plots.py", "plot_data.py", "plot_media.py", "symbolic.py", "latex.py"),
     )
     return content_key(
         [
@@ -56,40 +51,84 @@ def cache_key(rule: Rule) -> str:
     )
 
 
-def from_cache(rule: Rule, store: Cache) -> PlotImages | None:
-    """The rule's plot if the cache holds it (None on a miss)."""
-    key = cache_key(rule)
-    light, dark = store.get(key + "-light"), store.get(key + "-dark")
-    return images(light, dark) if light is not None and dark is not None else None
+@dataclass(frozen=True)
+class PlotImage:
+    """A rule's plot: the PNG, and the value each other symbol was given to draw it (such as
+    ``b = 1`` in a plot of ``σ(wx + b)`` against ``w``), which the legend under it states."""
+
+    file: MediaFile
+    values: tuple[tuple[str, Fraction], ...] = ()
 
 
-def to_cache(rule: Rule, store: Cache, light: bytes, dark: bytes) -> None:
-    key = cache_key(rule)
-    store.put(key + "-light", light)
-    store.put(key + "-dark", dark)
+def from_cache(rule: Rule, store: Cache) -> PlotImage | None:
+    """The rule's plot if the cache holds it (None on a miss, or for an entry it cannot read)."""
+    stored = store.get(cache_key(rule))
+    return None if stored is None else _unpack(stored)
 
 
-def images(light: bytes, dark: bytes) -> PlotImages:
-    """The two PNGs as media files named by a hash of their bytes."""
-    return PlotImages(_media(light), _media(dark))
+def to_cache(rule: Rule, store: Cache, plot: PlotImage) -> None:
+    store.put(cache_key(rule), _pack(plot))
 
 
-def plot_html(images: PlotImages, alt: str) -> str:
-    """The Plot field: both variants, of which the card's CSS shows the one for its mode."""
-    text = html.escape(alt, quote=True)
+def plot_image(png: bytes, values: tuple[tuple[str, Fraction], ...] = ()) -> PlotImage:
+    """The PNG as a media file named by a hash of its bytes, with its symbols' values."""
+    name = f"ankigen-plot-{hashlib.sha256(png).hexdigest()[:16]}.png"
+    return PlotImage(MediaFile(name, png), values)
+
+
+def _pack(plot: PlotImage) -> bytes:
+    """A cache entry: the values as one line of JSON, then the PNG."""
+    values = [[symbol, str(value)] for symbol, value in plot.values]
+    return json.dumps(values).encode() + b"\n" + plot.file.data
+
+
+def _unpack(stored: bytes) -> PlotImage | None:
+    head, newline, png = stored.partition(b"\n")
+    try:
+        values = tuple((str(symbol), Fraction(value)) for symbol, value in json.loads(head))
+    except (ValueError, TypeError, ZeroDivisionError):
+        return None
+    return plot_image(png, values) if newline and png else None
+
+
+def plot_html(rule: Rule, plot: PlotImage) -> str:
+    """The Plot field: the image, which the card's CSS recolours for night mode, and under it
+    the legend: a key for each line, with its formula typeset by MathJax, and the values the
+    other symbols were given."""
+    v = latex.name(rule.variable)
+    entries = [
+        ("function", f"f({v}) = {latex.latex(rule.function)}"),
+        ("derivative", f"f'({v}) = {latex.latex(rule.derivative)}"),
+    ]
+    legend = "".join(
+        f'<div class="plot-entry"><span class="plot-key plot-key-{line}"></span>'
+        f"{_inline_math(formula)}</div>"
+        for line, formula in entries
+    )
+    if plot.values:
+        shown = r",\ ".join(f"{latex.name(s)} = {_number(x)}" for s, x in plot.values)
+        legend += f'<div class="plot-values">with {_inline_math(shown)}</div>'
+    alt = html.escape(plot_alt(rule, plot.values), quote=True)
     return (
-        f'<img class="ankigen-plot ankigen-plot-light" src="{images.light.name}" alt="{text}">'
-        f'<img class="ankigen-plot ankigen-plot-dark" src="{images.dark.name}" alt="{text}">'
+        f'<img class="ankigen-plot" src="{plot.file.name}" alt="{alt}">'
+        f'<div class="plot-legend">{legend}</div>'
     )
 
 
-def plot_alt(rule: Rule) -> str:
+def plot_alt(rule: Rule, values: tuple[tuple[str, Fraction], ...] = ()) -> str:
     """A description of the plot for screen readers and image-less clients."""
+    given = "".join(f", {symbol} = {value}" for symbol, value in values)
     return (
         f"Plot of {rule.name}: f({rule.variable}) = {rule.function_text} (solid line) and its "
         f"derivative f'({rule.variable}) = {rule.derivative_text} (dashed line)"
+        + (f", drawn with {given[2:]}" if given else "")
     )
 
 
-def _media(data: bytes) -> MediaFile:
-    return MediaFile(f"ankigen-plot-{hashlib.sha256(data).hexdigest()[:16]}.png", data)
+def _number(value: Fraction) -> str:
+    """A value as the legend shows it: an integer exactly, anything else to 4 digits."""
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):.4g}"
+
+
+def _inline_math(tex: str) -> str:
+    return f"\\({html.escape(tex, quote=False)}\\)"

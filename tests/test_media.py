@@ -80,16 +80,17 @@ def test_the_package_holds_exactly_the_media_its_notes_refer_to(
 
 
 def test_every_concrete_rule_has_a_plot_and_the_others_none(small: Path, tmp_path: Path) -> None:
-    """A plot (light and night variants) for square and ReLU; none with plot: false, none for a
+    """A plot (one PNG, with its legend) for square and ReLU; none with plot: false, none for a
     general rule with abstract functions."""
     build([small], tmp_path / "deck.apkg")
     notes, media = _contents(tmp_path / "deck.apkg")
     plot = 6  # the Plot field's position
     assert {rule for rule, fields in notes.items() if fields[plot]} == {"square", "relu"}
     for rule in ("square", "relu"):
-        assert len(_SOURCES.findall(notes[rule][plot])) == 2
+        assert len(_SOURCES.findall(notes[rule][plot])) == 1
         assert 'alt="Plot of' in notes[rule][plot]
-    assert len(media) == 4
+        assert 'class="plot-legend"' in notes[rule][plot]
+    assert len(media) == 2
     assert all(data.startswith(b"\x89PNG\r\n\x1a\n") for data in media.values())
 
 

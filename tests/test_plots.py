@@ -8,7 +8,6 @@ Bytes are checked on real PNGs from real matplotlib, twice in one process and in
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 import re
@@ -22,15 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.font_manager import FontProperties
-from matplotlib.mathtext import MathTextParser
 
 from ankigen import plot_media, plots
 from ankigen.cache import CACHE_ENV, Cache
 from ankigen.catalogue import load_catalogue
 from ankigen.expressions import is_abstract
 from ankigen.model import MediaFile, Rule
-from ankigen.plot_media import PlotImages, plot_html
+from ankigen.plot_media import PlotImage, plot_html, plot_image
 from ankigen.plots import Curve, PlotData, plot_data, plot_rule
 from ankigen.resources import bundled_catalogue
 
@@ -120,21 +117,18 @@ def assert_named_by_hash(media: MediaFile) -> None:
 def test_every_concrete_bundled_rule_gets_a_plot_and_no_general_rule_does(
     rules: dict[str, Rule],
 ) -> None:
-    """Each rule whose function is concrete gets two PNGs (light and night), named by their hash;
-    each general rule (an abstract g(x)) gets none. Drawing them all also proves that every
-    legend of the catalogue renders."""
+    """Each rule whose function is concrete gets a PNG named by its hash; each general rule (an
+    abstract g(x)) gets none."""
     general = []
     for rule in rules.values():
-        images = plot_rule(rule, cache=None)
+        plot = plot_rule(rule, cache=None)
         if is_abstract(rule.function):
-            assert images is None, rule.id
+            assert plot is None, rule.id
             general.append(rule.id)
             continue
-        assert images is not None, rule.id
-        for media in (images.light, images.dark):
-            assert media.data.startswith(PNG_SIGNATURE), rule.id
-            assert_named_by_hash(media)
-        assert images.light.name != images.dark.name, rule.id
+        assert plot is not None, rule.id
+        assert plot.file.data.startswith(PNG_SIGNATURE), rule.id
+        assert_named_by_hash(plot.file)
     assert {"chain-rule", "product-rule", "sum-rule", "quotient-rule"} <= set(general)
     assert len(general) < len(rules) / 2
 
@@ -355,41 +349,67 @@ def test_author_values_are_never_replaced(make_rule: Callable[..., Rule]) -> Non
     assert data_of(rule).values == (("n", Fraction(1)),)
 
 
-# --- the legend ---------------------------------------------------------------------------------
+# --- the legend (HTML under the image) ----------------------------------------------------------
 
 
-def test_every_bundled_legend_is_valid_mathtext(rules: dict[str, Rule]) -> None:
-    """Each legend entry either typesets the formula or falls back to a plain f(x) / f′(x), and
-    mathtext parses every one of them; most of the catalogue's formulas are typeset."""
-    parser = MathTextParser("path")
-    typeset = total = 0
-    for rule in rules.values():
-        if plot_data(rule) is None:
-            continue
-        for label in plots.legend_labels(rule):
-            assert label.startswith("$f") and label.endswith("$"), (rule.id, label)
-            parser.parse(label, dpi=72, prop=FontProperties(size=11))
-            total += 1
-            typeset += "=" in label
-    assert typeset > 0.8 * total
+def legend_of(rule: Rule) -> str:
+    plot = plot_rule(rule, cache=None)
+    assert plot is not None, rule.id
+    html_text = plot_html(rule, plot)
+    return html_text[html_text.index('<div class="plot-legend">') :]
 
 
-def test_piecewise_derivatives_are_typeset_on_one_line(rules: dict[str, Rule]) -> None:
-    """mathtext has no ``cases``: ReLU′ reads "0 if x < 0, 1 if x > 0" in the legend."""
-    function, derivative = plots.legend_labels(rules["relu"])
-    assert function == r"$f(x) = \max(0, x)$"
-    assert derivative == r"$f'(x) = 0\ \mathrm{if}\ x < 0,\ 1\ \mathrm{if}\ x > 0$"
+def test_the_legend_keys_each_line_to_its_typeset_formula(rules: dict[str, Rule]) -> None:
+    """A solid key with f(x) and a dashed key with f′(x), each formula in MathJax, the
+    piecewise one as cases (MathJax has them, unlike matplotlib's mathtext)."""
+    legend = legend_of(rules["relu"])
+    assert (
+        '<div class="plot-entry"><span class="plot-key plot-key-function"></span>'
+        r"\(f(x) = \max(0, x)\)</div>" in legend
+    )
+    derivative = legend.split('plot-key-derivative"></span>', 1)[1]
+    assert derivative.startswith(r"\(f'(x) = \begin{cases}")
+    assert "plot-values" not in legend  # ReLU has no other symbols
 
 
-def test_a_formula_too_wide_for_the_legend_falls_back_to_its_name(
+def test_the_legend_states_the_values_of_the_other_symbols(rules: dict[str, Rule]) -> None:
+    """The plot of σ(wx + b) against w was drawn with b = 1 and x = 1: the legend says so."""
+    plot = plot_rule(rules["logistic-regression-weight"], cache=None)
+    assert plot is not None
+    assert [name for name, _ in plot.values] == ["b", "x", "y"]
+    assert r'<div class="plot-values">with \(b = 1,\ x = 1,\ y = 1\)</div>' in plot_html(
+        rules["logistic-regression-weight"], plot
+    )
+
+
+def test_fractional_values_are_shown_to_four_digits(make_rule: Callable[..., Rule]) -> None:
+    """A value from the YAML is kept exactly (and so is its plot); the legend rounds only what
+    has more than four digits."""
+    rule = make_rule("a*x**2", "2*a*x", plot="{values: {a: 0.125}, x: [-1, 1]}")
+    plot = plot_rule(rule, cache=None)
+    assert plot is not None
+    assert plot.values == (("a", Fraction(1, 8)),)
+    assert r"with \(a = 0.125\)" in plot_html(rule, plot)
+    third = plot_image(plot.file.data, (("a", Fraction(-1, 3)),))
+    assert r"with \(a = -0.3333\)" in plot_html(rule, third)
+
+
+def test_the_legend_escapes_html_and_the_alt_text_describes_the_plot(
     make_rule: Callable[..., Rule],
 ) -> None:
-    """A legend entry wider than the plot would be cut off: it becomes plain f(x) instead."""
-    long = " + ".join(f"{k}*x**{k}" for k in range(1, 13))
-    slope = " + ".join(f"{k * k}*x**{k - 1}" for k in range(1, 13))
-    function, derivative = plots.legend_labels(make_rule(long, slope))
-    assert function == "$f(x)$"
-    assert derivative == "$f'(x)$"
+    """A < in a formula cannot open a tag, in the legend or in the alt text; the alt text names
+    both lines and the values they were drawn with."""
+    rule = make_rule(
+        "Piecewise((x, x < 1), (1, True))", "Piecewise((1, x < 1), (0, x > 1))", plot="{x: [0, 2]}"
+    )
+    image = plot_image(b"png", (("w", Fraction(2)),))
+    text = plot_html(rule, image)
+    assert "<img " in text and text.count("<") == text.count(">")
+    assert "x < 1" not in text and "x &lt; 1" in text
+    alt = re.search(r'alt="([^"]*)"', text)
+    assert alt is not None
+    assert "(solid line)" in alt.group(1) and "(dashed line)" in alt.group(1)
+    assert alt.group(1).endswith("drawn with w = 2")
 
 
 # --- bytes --------------------------------------------------------------------------------------
@@ -416,8 +436,8 @@ PROCESS_SCRIPT = textwrap.dedent(
     rules = {r.id: r for r in load_catalogue([bundled_catalogue()]).rules}
     out = {}
     for rule_id in sys.argv[1:]:
-        images = plot_rule(rules[rule_id], cache=None)
-        out[rule_id] = [hashlib.sha256(m.data).hexdigest() for m in (images.light, images.dark)]
+        plot = plot_rule(rules[rule_id], cache=None)
+        out[rule_id] = hashlib.sha256(plot.file.data).hexdigest()
     print(json.dumps(out))
     """
 )
@@ -435,42 +455,53 @@ def test_png_bytes_are_identical_in_another_process(rules: dict[str, Rule], tmp_
     )
     other = json.loads(result.stdout)
     for rule_id in ids:
-        images = plot_rule(rules[rule_id], cache=None)
-        assert images is not None
-        mine = [hashlib.sha256(m.data).hexdigest() for m in (images.light, images.dark)]
-        assert other[rule_id] == mine, rule_id
+        plot = plot_rule(rules[rule_id], cache=None)
+        assert plot is not None
+        assert other[rule_id] == hashlib.sha256(plot.file.data).hexdigest(), rule_id
 
 
 def test_pngs_carry_no_software_text_and_no_time(rules: dict[str, Rule]) -> None:
     """No ``Software`` tEXt (a matplotlib upgrade must not change every file) and no tIME."""
-    images = plot_rule(rules["sigmoid"], cache=None)
-    assert images is not None
-    for media in (images.light, images.dark):
-        chunks = png_chunks(media.data)
-        kinds = [chunk[:4] for chunk in chunks]
-        assert b"tIME" not in kinds
-        for chunk in chunks:
-            if chunk[:4] in (b"tEXt", b"zTXt", b"iTXt"):
-                assert not chunk[4:].startswith(b"Software"), chunk[:40]
-        assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
+    plot = plot_rule(rules["sigmoid"], cache=None)
+    assert plot is not None
+    assert_named_by_hash(plot.file)
+    chunks = png_chunks(plot.file.data)
+    kinds = [chunk[:4] for chunk in chunks]
+    assert b"tIME" not in kinds
+    for chunk in chunks:
+        if chunk[:4] in (b"tEXt", b"zTXt", b"iTXt"):
+            assert not chunk[4:].startswith(b"Software"), chunk[:40]
+    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
 
 
-def test_the_night_variant_is_transparent_and_the_light_one_opaque(
-    rules: dict[str, Rule],
-) -> None:
-    """Night mode shows the card's own dark background through the plot; the light variant is
-    white, readable even where the card's CSS is not applied."""
-    from PIL import Image
-
-    images = plot_rule(rules["sigmoid"], cache=None)
-    assert images is not None
+def test_the_plot_is_dark_ink_on_a_transparent_background(rules: dict[str, Rule]) -> None:
+    """The card shows through the plot in either mode (night mode recolours it by CSS): the
+    corner is fully transparent, and the function's line is drawn in the style's blue."""
     import io
 
-    light = Image.open(io.BytesIO(images.light.data)).convert("RGBA")
-    dark = Image.open(io.BytesIO(images.dark.data)).convert("RGBA")
-    assert light.getpixel((0, 0)) == (255, 255, 255, 255)
-    assert dark.getpixel((0, 0))[3] == 0
-    assert light.size == dark.size
+    from PIL import Image
+
+    plot = plot_rule(rules["sigmoid"], cache=None)
+    assert plot is not None
+    image = Image.open(io.BytesIO(plot.file.data)).convert("RGBA")
+    assert image.getpixel((0, 0))[3] == 0
+    colours = {colour for _, colour in image.getcolors(maxcolors=1 << 20) or []}
+    assert (0x00, 0x72, 0xB2, 255) in colours  # f, solid Okabe-Ito blue
+    assert (0xD5, 0x5E, 0x00, 255) in colours  # f', vermillion
+
+
+def test_every_plot_has_the_same_size(rules: dict[str, Rule]) -> None:
+    """With the legend under the image, plots do not grow with their formulas: cards line up."""
+    import io
+
+    from PIL import Image
+
+    sizes = set()
+    for rule_id in ("sigmoid", "logistic-regression-weight", "relu6"):
+        plot = plot_rule(rules[rule_id], cache=None)
+        assert plot is not None
+        sizes.add(Image.open(io.BytesIO(plot.file.data)).size)
+    assert len(sizes) == 1
 
 
 # --- the cache ----------------------------------------------------------------------------------
@@ -482,7 +513,7 @@ def count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = plots._render
 
-    def counted(rule: Rule) -> tuple[bytes, bytes] | None:
+    def counted(rule: Rule) -> PlotImage | None:
         calls.append(rule.id)
         return real(rule)
 
@@ -531,6 +562,21 @@ def test_a_corrupted_cache_entry_is_ignored_and_rewritten(
     assert third == first
 
 
+@pytest.mark.parametrize(
+    "entry", [b"", b"no newline", b"[[1, 2, 3]]\n\x89PNG", b"[]\n", b'[["a", "1/0"]]\npng']
+)
+def test_a_cache_entry_that_cannot_be_read_is_drawn_again(
+    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str], entry: bytes
+) -> None:
+    """An intact entry (its checksum agrees) whose content is not values-then-PNG is a miss."""
+    cache = Cache(tmp_path / "cache")
+    cache.put(plot_media.cache_key(rules["tanh"]), entry)
+    plot = plot_rule(rules["tanh"], cache=cache)
+    assert count_renders == ["tanh"]
+    assert plot is not None and plot.file.data.startswith(PNG_SIGNATURE)
+    assert plot_media.from_cache(rules["tanh"], cache) == plot
+
+
 def test_the_cache_key_follows_the_math_and_settings_not_the_prose(
     make_rule: Callable[..., Rule],
 ) -> None:
@@ -545,33 +591,18 @@ def test_the_cache_key_follows_the_math_and_settings_not_the_prose(
     )
 
 
-# --- the field's HTML ---------------------------------------------------------------------------
+# --- the card's CSS ----------------------------------------------------------------------------
 
 
-def test_plot_html_shows_both_variants_with_escaped_alt_text() -> None:
-    """Two images, told apart by class for the card's CSS, each with the same escaped alt."""
-    images = PlotImages(
-        MediaFile("ankigen-plot-0123456789abcdef.png", b""),
-        MediaFile("ankigen-plot-fedcba9876543210.png", b""),
-    )
-    text = plot_html(images, 'f(x) = "x" < 1 & more')
-    assert text.count("<img ") == 2
-    assert 'class="ankigen-plot ankigen-plot-light" src="ankigen-plot-0123456789abcdef.png"' in text
-    assert 'class="ankigen-plot ankigen-plot-dark" src="ankigen-plot-fedcba9876543210.png"' in text
-    escaped = html.escape('f(x) = "x" < 1 & more', quote=True)
-    assert text.count(f'alt="{escaped}"') == 2
-    assert "< 1" not in text
-
-
-def test_the_card_css_switches_the_variants_in_both_night_mode_classes() -> None:
-    """Desktop and iOS mark night mode with .nightMode, AnkiDroid with .night_mode: both hide
-    the light plot and show the night one."""
+def test_the_card_css_recolours_the_plot_and_its_keys_in_both_night_mode_classes() -> None:
+    """Desktop and iOS mark night mode with .nightMode, AnkiDroid with .night_mode: in both the
+    plot and the legend's keys go through the same filter, so the keys match the lines."""
     from ankigen.resources import asset_text
 
     css = asset_text("card.css")
+    rule = re.search(r"([^{}]*)\{\s*filter:\s*invert\(0\.88\) hue-rotate\(180deg\);\s*\}", css)
+    assert rule is not None
+    selectors = {selector.strip() for selector in rule.group(1).split(",")}
     for mode in (".nightMode", ".night_mode"):
-        assert re.search(re.escape(mode) + r"[^{]*ankigen-plot-light[^{]*\{\s*display:\s*none", css)
-        assert re.search(
-            re.escape(mode) + r"[^{]*ankigen-plot-dark[^{]*\{\s*display:\s*inline", css
-        )
-    assert re.search(r"\.plot img\.ankigen-plot-dark\s*\{\s*display:\s*none", css)
+        assert f"{mode} .plot img.ankigen-plot" in selectors
+        assert f"{mode} .plot-key" in selectors

@@ -27,6 +27,7 @@ from ankigen import files, preview
 from ankigen.build import Options, load
 from ankigen.errors import Location, OutputError, Problem
 from ankigen.model import MediaFile
+from ankigen.plot_media import wants_plot
 from ankigen.preview import (
     CardView,
     TemplateError,
@@ -402,12 +403,16 @@ window.addEventListener("load", function () {
   type("");
   r.search_cleared = shown().length;
   var card = document.querySelector(".pv-side > .card");
-  var light = document.querySelector("img.ankigen-plot-light");
+  var plot = document.querySelector("img.ankigen-plot");
+  var key = document.querySelector(".plot-key-derivative");
   var style = function (e, p) { return getComputedStyle(e)[p]; };
-  r.light = [document.body.className, style(card, "backgroundColor"), style(light, "display")];
+  var look = function () {
+    return [document.body.className, style(card, "backgroundColor"), style(plot, "filter"),
+            style(key, "filter")];
+  };
+  r.light = look();
   document.getElementById("pv-theme").click();
-  r.dark = [document.body.className, style(card, "backgroundColor"), style(light, "display")];
-  r.dark_plot = style(document.querySelector("img.ankigen-plot-dark"), "display");
+  r.dark = look();
   document.getElementById("pv-theme").click();
   r.back_to_light = document.body.className;
   document.title = "PROBE " + JSON.stringify(r);
@@ -489,7 +494,7 @@ def test_every_image_of_the_page_loads_in_the_browser(
     """Every formula and plot image is there, offline, and decodes; formulas have a size."""
     assert probe["broken"] == []
     assert probe["math"] > 2 * BUNDLED_CARDS  # question and answer at least, on both sides
-    assert probe["plots"] > BUNDLED_CARDS  # light and dark variants of most rules
+    assert probe["plots"] == sum(wants_plot(rule) for rule in load([]).rules)  # on the back
     assert probe["images"] == probe["math"] + probe["plots"]
     assert probe["flat_math"] == 0
 
@@ -515,17 +520,14 @@ def test_the_search_box_filters_by_name_tags_and_all_terms(probe: dict[str, Any]
 
 def test_the_switch_turns_the_cards_to_night_mode_and_back(probe: dict[str, Any]) -> None:
     """The switch sets the classes Anki's clients use; the card CSS then darkens the cards and
-    swaps the light plot for the night one."""
-    light_classes, light_background, light_plot = probe["light"]
-    dark_classes, dark_background, dark_plot_light = probe["dark"]
+    recolours the plot and the legend's keys with the same filter."""
+    light_classes, light_background, light_plot, light_key = probe["light"]
+    dark_classes, dark_background, dark_plot, dark_key = probe["dark"]
     assert "nightMode" not in light_classes
     assert set(dark_classes.split()) >= {"nightMode", "night_mode"}
-    assert (light_background, light_plot) == ("rgb(255, 255, 255)", "inline")
-    assert (dark_background, dark_plot_light, probe["dark_plot"]) == (
-        "rgb(30, 33, 40)",
-        "none",
-        "inline",
-    )
+    assert (light_background, light_plot, light_key) == ("rgb(255, 255, 255)", "none", "none")
+    assert dark_background == "rgb(30, 33, 40)"
+    assert dark_plot == dark_key == "invert(0.88) hue-rotate(180deg)"
     assert "nightMode" not in probe["back_to_light"]
 
 
