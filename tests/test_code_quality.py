@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for p in ("ankigen", "tests", "bench") if (ROOT / p).is_dir()]
+SOURCES = [p for p in ("ankigen", "tests", "bench", "docs") if (ROOT / p).is_dir()]
 
 
 @pytest.mark.parametrize(
