@@ -271,6 +271,7 @@ class _Builder:
 
     def __init__(self, source: str, scope: Scope) -> None:
         self.source = source
+        self.utf8 = source.encode()  # ast's columns count UTF-8 bytes
         self.scope = scope
 
     def expression(self, node: ast.expr, depth: int) -> Node:
@@ -308,7 +309,10 @@ class _Builder:
         raise ExpressionError(f"{_describe(node)} is not allowed in an expression")
 
     def number(self, node: ast.Constant) -> Num:
-        text = ast.get_source_segment(self.source, node) or repr(node.value)
+        # The source is one line (newlines were replaced), so the number's text is a slice of it;
+        # ast.get_source_segment would split the whole source into lines for every number.
+        end = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+        text = self.utf8[node.col_offset : end].decode() or repr(node.value)
         if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
             raise ExpressionError(f"the number {text[:20]}… has more than {MAX_DIGITS} digits")
         if not _DECIMAL.fullmatch(text):

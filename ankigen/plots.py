@@ -1,7 +1,8 @@
 """Drawing a rule's plot: the function (solid) and its derivative (dashed) on one figure, from
 the numbers :mod:`ankigen.plot_data` computes. The legend, with the typeset formulas and the
 values of the other symbols, is HTML under the image (:func:`ankigen.plot_media.plot_html`):
-MathJax typesets it better than matplotlib's mathtext, and far faster than mathtext could.
+MathJax typesets it as well as the rest of the card, where matplotlib's mathtext lacked
+``cases`` and took more than half of a plot's drawing time.
 
 The only module that imports matplotlib, and only inside functions: import it when building.
 General rules (an abstract ``g(x)``) and ``plot: false`` get no plot; neither does a function
