@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 
 import ankigen
@@ -32,6 +31,8 @@ def content_key(parts: Sequence[str | bytes]) -> str:
 def environment(purpose: str, distributions: tuple[str, ...], modules: tuple[str, ...]) -> str:
     """The installation's part of a key: ankigen's version, the given distributions' versions
     and the source of the given ankigen modules (file names in the package), computed once."""
+    from importlib import metadata  # 20 ms: only when a key is needed, not at start-up
+
     parts: list[str | bytes] = [purpose, ankigen.__version__]
     for name in distributions:
         try:
