@@ -311,6 +311,25 @@ def test_a_claim_wrong_only_between_the_sample_points_is_refuted_from_the_case_s
     assert "at x = 11/2 the claim gives 0, but d/dx Min(Max(0, x), 6) = 1" in verdict.detail
 
 
+def test_a_claim_undefined_where_the_derivative_is_defined_is_refuted() -> None:
+    """(x² − 9)/(x − 3) equals x + 3 everywhere but at 3, where it has no value; sympy cancels
+    it to x + 3, so only the sample point 3 catches the hole: the claim is not proved."""
+    verdict = prove(make_rule("x**2/2 + 3*x", "(x**2 - 9)/(x - 3)"))
+    assert verdict == Verdict(
+        "rule",
+        REFUTED,
+        "derivative is wrong: at x = 3 the claim gives no real value, but d/dx x**2/2 + 3*x = 6",
+    )
+
+
+def test_a_claim_wrong_only_at_a_later_sample_point_is_refuted_there() -> None:
+    """A claim right at the first sample points (2 and -1) but wrong from x > 2 on (it adds
+    (x - 2)(x + 1) there) is refuted at 3, the first sample point where it is wrong."""
+    verdict = prove(make_rule("x**2", "2*x + Piecewise(((x - 2)*(x + 1), x > 2), (0, True))"))
+    assert verdict.status == REFUTED
+    assert verdict.detail.startswith("derivative is wrong: at x = 3 the claim gives 10"), verdict
+
+
 def test_a_sample_point_on_a_kink_is_skipped() -> None:
     """Hard tanh's kinks are at -1 and 1, both sample values; a claim that says nothing there
     is still proved instead of being refuted for 'no value' at the kink."""
