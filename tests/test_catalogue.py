@@ -14,6 +14,7 @@ import pytest
 import sympy as sp
 from bundled_ids import ADDED_IDS, LESSON_IDS
 
+from ankigen import catalogue
 from ankigen.catalogue import MAX_FILE_BYTES, load_catalogue
 from ankigen.errors import CatalogueError, Problem
 from ankigen.expressions import BinOp, Const, Num, Var
@@ -596,3 +597,35 @@ def test_e_is_eulers_number_everywhere_else(make_catalogue: MakeCatalogue) -> No
     assert rule.function == BinOp("**", Const("e"), Var("x"))
     x = sp.Symbol("x", real=True)
     assert Translator((), {}).expr(rule.function) == sp.exp(x)
+
+
+# --- YAML without libyaml -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "line", "message"),
+    [
+        ("self-referencing-alias", 1, "an alias refers to a node that contains it"),
+        ("deep-yaml-nesting", None, "the YAML is nested too deeply"),
+        ("tab-indentation", 4, "indent with spaces, not tabs"),
+    ],
+)
+def test_without_libyaml_the_pure_parser_gives_its_own_located_messages(
+    monkeypatch: pytest.MonkeyPatch, case: str, line: int | None, message: str
+) -> None:
+    """Where PyYAML has no libyaml (or an old one), its own parser composes every file: an
+    alias cycle is still caught, and nesting too deep for Python's recursion is still refused
+    (libyaml reports it with a line, as the fixtures expect)."""
+    monkeypatch.setattr(catalogue, "_LIBYAML_LIMITS_NESTING", False)
+    folder = Path(__file__).parent / "fixtures" / "bad" / case
+    assert_problems(problems_of(folder), [("bad.yaml", line, None, message)])
+
+
+def test_libyaml_and_the_pure_parser_read_the_bundled_catalogue_alike(
+    monkeypatch: pytest.MonkeyPatch, bundled_catalogue: Catalogue
+) -> None:
+    """The same rules, lines and all, whichever parser composed the YAML."""
+    from ankigen.resources import bundled_catalogue as folder
+
+    monkeypatch.setattr(catalogue, "_LIBYAML_LIMITS_NESTING", False)
+    assert load_catalogue([folder()]) == bundled_catalogue
