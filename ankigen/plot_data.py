@@ -9,7 +9,7 @@ The other symbols
     on the whole range although the rule's depends on the variable, as ``n x^(n-1)`` with n = 1;
     or zero although the rule's is not, as ``1 - beta`` with beta = 1), the symbols without an
     author's value take the distinct values 2, 3, 4, ... in the order of their names instead.
-    An author's value is never replaced. A note above the plot says which values were used.
+    An author's value is never replaced. The legend under the plot says which values were used.
 
 The range
     ``plot: x: [min, max]`` if given. Else (0, 5] for a variable assumed positive (``x > 0``),

@@ -34,7 +34,7 @@ def cache_key(rule: Rule) -> str:
     (``repr`` of frozen dataclasses: deterministic, and free of file names and lines)."""
     installation = environment(
         "ankigen-plot",
-        ("matplotlib", "numpy", "sympy"),
+        ("matplotlib", "numpy", "pillow", "sympy"),  # Pillow encodes the PNG
         ("plots.py", "plot_data.py", "plot_media.py", "symbolic.py", "latex.py"),
     )
     return content_key(
@@ -117,7 +117,7 @@ def plot_html(rule: Rule, plot: PlotImage) -> str:
 
 def plot_alt(rule: Rule, values: tuple[tuple[str, Fraction], ...] = ()) -> str:
     """A description of the plot for screen readers and image-less clients."""
-    given = "".join(f", {symbol} = {value}" for symbol, value in values)
+    given = "".join(f", {symbol} = {_number(value)}" for symbol, value in values)
     return (
         f"Plot of {rule.name}: f({rule.variable}) = {rule.function_text} (solid line) and its "
         f"derivative f'({rule.variable}) = {rule.derivative_text} (dashed line)"
