@@ -8,6 +8,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,11 +63,8 @@ def _referenced(notes: dict[str, list[str]]) -> set[str]:
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Path:
-    folder = tmp_path / "course"
-    folder.mkdir()
-    (folder / "plots.yaml").write_text(SMALL, encoding="utf-8")
-    return folder
+def small(make_catalogue: Callable[..., Path]) -> Path:
+    return make_catalogue(plots=SMALL)
 
 
 def test_the_package_holds_exactly_the_media_its_notes_refer_to(

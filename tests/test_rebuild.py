@@ -11,7 +11,7 @@ import sqlite3
 import tempfile
 import textwrap
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,11 +65,8 @@ V2 = (
 
 
 @pytest.fixture
-def course(tmp_path: Path) -> Path:
-    folder = tmp_path / "course"
-    folder.mkdir()
-    (folder / "rules.yaml").write_text(V1, encoding="utf-8")
-    return folder
+def course(make_catalogue: Callable[..., Path]) -> Path:
+    return make_catalogue(rules=V1)
 
 
 @pytest.fixture
