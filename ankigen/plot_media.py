@@ -18,6 +18,7 @@ from ankigen.cache import Cache
 from ankigen.expressions import is_abstract
 from ankigen.keys import content_key, environment
 from ankigen.model import MediaFile, Rule
+from ankigen.render import inline_math
 from ankigen.resources import asset_text
 
 STYLE_ASSET = "plot.mplstyle"
@@ -102,12 +103,12 @@ def plot_html(rule: Rule, plot: PlotImage) -> str:
     ]
     legend = "".join(
         f'<div class="plot-entry"><span class="plot-key plot-key-{line}"></span>'
-        f"{_inline_math(formula)}</div>"
+        f"{inline_math(formula)}</div>"
         for line, formula in entries
     )
     if plot.values:
         shown = r",\ ".join(f"{latex.name(s)} = {_number(x)}" for s, x in plot.values)
-        legend += f'<div class="plot-values">with {_inline_math(shown)}</div>'
+        legend += f'<div class="plot-values">with {inline_math(shown)}</div>'
     alt = html.escape(plot_alt(rule, plot.values), quote=True)
     return (
         f'<img class="ankigen-plot" src="{plot.file.name}" alt="{alt}">'
@@ -117,18 +118,14 @@ def plot_html(rule: Rule, plot: PlotImage) -> str:
 
 def plot_alt(rule: Rule, values: tuple[tuple[str, Fraction], ...] = ()) -> str:
     """A description of the plot for screen readers and image-less clients."""
-    given = "".join(f", {symbol} = {_number(value)}" for symbol, value in values)
+    given = ", ".join(f"{symbol} = {_number(value)}" for symbol, value in values)
     return (
         f"Plot of {rule.name}: f({rule.variable}) = {rule.function_text} (solid line) and its "
         f"derivative f'({rule.variable}) = {rule.derivative_text} (dashed line)"
-        + (f", drawn with {given[2:]}" if given else "")
+        + (f", drawn with {given}" if given else "")
     )
 
 
 def _number(value: Fraction) -> str:
     """A value as the legend shows it: an integer exactly, anything else to 4 digits."""
     return str(value.numerator) if value.denominator == 1 else f"{float(value):.4g}"
-
-
-def _inline_math(tex: str) -> str:
-    return f"\\({html.escape(tex, quote=False)}\\)"

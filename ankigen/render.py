@@ -88,12 +88,12 @@ def _definitions(rule: Rule) -> str:
         params = ", ".join(latex.name(p) for p in helper.params)
         call = f"{latex.function_name(helper.name)}({params})"
         definition = f"\\displaystyle {call} = {latex.latex(helper.body)}"
-        lines.append(f"where {_inline_math(definition)}")
+        lines.append(f"where {inline_math(definition)}")
     if rule.assumptions:
         conditions = ", ".join(
             f"{latex.name(a.symbol)} {latex.relation(a.relation)} 0" for a in rule.assumptions
         )
-        lines.append(f"for {_inline_math(conditions)}")
+        lines.append(f"for {inline_math(conditions)}")
     return "<br>".join(lines)
 
 
@@ -106,5 +106,6 @@ def _display_math(tex: str) -> str:
     return f"\\[{html.escape(tex, quote=False)}\\]"
 
 
-def _inline_math(tex: str) -> str:
+def inline_math(tex: str) -> str:
+    """LaTeX as inline MathJax in a field, HTML-escaped."""
     return f"\\({html.escape(tex, quote=False)}\\)"
