@@ -21,6 +21,7 @@ import yaml
 from ankigen.errors import CatalogueError, Location, Problem, UsageError, did_you_mean
 from ankigen.expressions import (
     VARIABLE_NAME,
+    Call,
     Definition,
     ExpressionError,
     Node,
@@ -28,7 +29,10 @@ from ankigen.expressions import (
     parse_expression,
     parse_signature,
     variables,
+    walk,
 )
+from ankigen.latex import function_name as latex_function_name
+from ankigen.latex import name as latex_name
 from ankigen.model import Assumption, Catalogue, PlotSettings, Rule
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -372,6 +376,9 @@ class _FileReader:
         derivative = self._parse(fields.get("derivative"), "derivative", scope, rule_id)
         if function is not None and derivative is not None:
             self._check_variables(function[0], derivative[0], fields["derivative"].line, rule_id)
+            self._check_names_differ(
+                (function[0], derivative[0]), variable, scope, fields["function"].line, rule_id
+            )
             used = variables(function[0]) | variables(derivative[0])
             self._check_plot_values(plot, used, assumptions, fields.get("plot"), rule_id)
         if len(self.problems) > count or None in (
@@ -549,7 +556,21 @@ class _FileReader:
                 )
                 continue
             result.append(Assumption(match.group(1), match.group(2)))
+        self._check_consistent(result, value.line, rule_id)
         return tuple(result)
+
+    def _check_consistent(
+        self, assumptions: list[Assumption], line: int, rule_id: str | None
+    ) -> None:
+        """Assumptions on one symbol must leave it an interval to vary in: 'x > 0' with 'x < 0'
+        leaves nothing, 'x >= 0' with 'x <= 0' only x = 0."""
+        for symbol in dict.fromkeys(a.symbol for a in assumptions):
+            mine = [a for a in assumptions if a.symbol == symbol]
+            signs = {-1, 0, 1}.intersection(*(_SIGNS_ALLOWED[a.relation] for a in mine))
+            if signs <= {0}:
+                listed = " and ".join(f"'{a}'" for a in mine)
+                left = f"no value for {symbol}" if not signs else f"only {symbol} = 0"
+                self.problem(f"the assumptions {listed} leave {left}", line, rule_id)
 
     def _parse(
         self, value: _Value | None, key: str, scope: Scope, rule_id: str | None
@@ -564,6 +585,32 @@ class _FileReader:
         except _NotText:
             pass
         return None
+
+    def _check_names_differ(
+        self, trees: tuple[Node, ...], variable: str, scope: Scope, line: int, rule_id: str | None
+    ) -> None:
+        """Two names that print alike (x1 and x_1 are both x₁; lam and lmbda both λ) would make
+        a proved card read wrong: "d/dx₁ (x₁² + x₁) = 1"."""
+        shown: dict[str, set[str]] = {}
+        for name in {variable}.union(*(variables(t) for t in trees)):
+            shown.setdefault(latex_name(name), set()).add(name)
+        todo = [*trees]
+        seen: set[str] = set()
+        while todo:
+            for call in walk(todo.pop()):
+                if isinstance(call, Call) and call.kind != "function" and call.name not in seen:
+                    seen.add(call.name)
+                    shown.setdefault(latex_function_name(call.name), set()).add(call.name)
+                    if call.name in scope.definitions:
+                        todo.append(scope.definitions[call.name].body)
+        for printed, names in sorted(shown.items()):
+            if len(names) > 1:
+                listed = " and ".join(repr(n) for n in sorted(names))
+                self.problem(
+                    f"the names {listed} print alike on the card (as {printed}); rename one",
+                    line,
+                    rule_id,
+                )
 
     def _check_variables(
         self, function: Node, derivative: Node, line: int, rule_id: str | None
@@ -619,6 +666,15 @@ class _TooLarge(Exception):
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
         self.line = line
+
+
+_SIGNS_ALLOWED = {  # the signs of a symbol each relation with 0 allows
+    ">": {1},
+    ">=": {0, 1},
+    "<": {-1},
+    "<=": {-1, 0},
+    "!=": {-1, 1},
+}
 
 
 class _NotText(Exception):

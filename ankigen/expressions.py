@@ -226,6 +226,10 @@ def parse_signature(text: str) -> tuple[str, tuple[str, ...]]:
     for param in params:
         if not VARIABLE_NAME.fullmatch(param) or "__" in param:
             raise ExpressionError(f"helper '{name}': {param!r} is not a parameter name")
+        if param in CONSTANTS or param in FUNCTIONS or param == PIECEWISE:
+            raise ExpressionError(
+                f"helper '{name}': the parameter '{param}' would hide the built-in '{param}'"
+            )
     if len(set(params)) != len(params):
         raise ExpressionError(f"helper '{name}' repeats a parameter")
     if name in FUNCTIONS or name == PIECEWISE or name in CONSTANTS:
