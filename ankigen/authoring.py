@@ -26,7 +26,6 @@ from ankigen.catalogue import catalogue_files, load_catalogue
 from ankigen.errors import (
     CatalogueError,
     Location,
-    NotProvedError,
     Problem,
     UsageError,
 )
@@ -80,7 +79,9 @@ def add_rule(path: Path, new: NewRule, deck: str | None = None, timeout: float =
 
     (verdict,) = verify_rules((rule,), timeout=timeout, jobs=1)
     if not verdict.proved:
-        raise NotProvedError([Problem(verdict.detail, rule.derivative_location, rule.id)])
+        from ankigen.build import CheckReport
+
+        raise CheckReport((rule,), (verdict,)).error()
     _write(path, text, original)
     return AddedRule(path, rule, verdict, created=original is None)
 

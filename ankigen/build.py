@@ -15,7 +15,14 @@ from typing import Protocol
 from ankigen import proof_cache
 from ankigen.cache import default_cache
 from ankigen.catalogue import load_catalogue
-from ankigen.errors import NoteTypeChangeError, NotProvedError, OutputError, Problem
+from ankigen.errors import (
+    AnkigenError,
+    CatalogueError,
+    NoteTypeChangeError,
+    NotProvedError,
+    OutputError,
+    Problem,
+)
 from ankigen.lock import (
     LOCK_NAME,
     Changes,
@@ -25,7 +32,7 @@ from ankigen.lock import (
     update,
     write_lock,
 )
-from ankigen.model import Catalogue, Rule, Verdict
+from ankigen.model import INVALID, Catalogue, Rule, Verdict
 from ankigen.resources import bundled_catalogue
 
 DEFAULT_OUTPUT = Path("ankigen.apkg")
@@ -81,12 +88,20 @@ class CheckReport:
         return counts
 
     def problems(self) -> list[Problem]:
-        """One located problem per rule that is not proved."""
+        """One located problem per rule that is not proved: at its claim, or at the rule when
+        its function or claim has no value anywhere."""
         return [
-            Problem(v.detail, r.derivative_location, r.id)
+            Problem(v.detail, r.location if v.status == INVALID else r.derivative_location, r.id)
             for r, v in zip(self.rules, self.verdicts, strict=True)
             if not v.proved
         ]
+
+    def error(self) -> AnkigenError:
+        """The error for the rules not proved: a catalogue error (exit 2) when a function or
+        claim is undefined everywhere, for that is a mistake in the input, else exit 1."""
+        if any(v.status == INVALID for v in self.verdicts):
+            return CatalogueError(self.problems())
+        return NotProvedError(self.problems())
 
 
 @dataclass(frozen=True)
@@ -181,7 +196,7 @@ def build(
     progress = progress or Silent()
     report = check(folders, include_bundled, options, progress, tags, decks)
     if not report.all_proved:
-        raise NotProvedError(report.problems())
+        raise report.error()
     notes, warnings = media.render_notes(report.rules, options, progress)
     kind = note_type()
     lock_path = lock or catalogue_folders(folders, include_bundled)[0] / LOCK_NAME

@@ -17,7 +17,6 @@ import click
 
 from ankigen import __version__
 from ankigen.build import CheckReport, Options
-from ankigen.errors import NotProvedError
 
 _folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
 _bundled = click.option(
@@ -232,12 +231,12 @@ def check(
         _print_verdicts(report)
     counts = report.counts()
     summary = ", ".join(
-        f"{counts[s]} {s}" for s in ("proved", "refuted", "not proved") if s in counts
+        f"{counts[s]} {s}" for s in ("proved", "refuted", "not proved", "invalid") if s in counts
     )
     if not quiet:
         click.echo(f"{len(report.rules)} rules: {summary}")
     if not report.all_proved:
-        raise NotProvedError(report.problems())
+        raise report.error()
 
 
 @main.command("list")
@@ -296,8 +295,8 @@ def preview(
         click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
     click.echo(str(report.index))
-    if report.unproved:
-        raise NotProvedError(report.unproved)
+    if not report.check.all_proved:
+        raise report.check.error()
 
 
 @main.command("clear-cache")

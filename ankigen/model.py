@@ -79,6 +79,7 @@ class Rule:
 PROVED = "proved"
 REFUTED = "refuted"
 NOT_PROVED = "not proved"
+INVALID = "invalid"  # the function or the claim has no value anywhere: an input error
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Verdict:
     """The outcome of verifying one rule; ``detail`` says why for anything but ``proved``."""
 
     rule_id: str
-    status: str  # PROVED | REFUTED | NOT_PROVED
+    status: str  # PROVED | REFUTED | NOT_PROVED | INVALID
     detail: str = ""
     method: str = ""  # how it was proved, for --verbose reports
 

@@ -19,7 +19,15 @@ def verdict_key(rule: Rule) -> str:
     installation = environment(
         "ankigen-proof",
         ("sympy", "mpmath"),
-        ("verify.py", "symbolic.py", "expressions.py"),
+        (
+            "verify.py",
+            "casesplit.py",
+            "refuter.py",
+            "numeric.py",
+            "regions.py",
+            "symbolic.py",
+            "expressions.py",
+        ),
     )
     return content_key(
         [

@@ -15,7 +15,7 @@ import pytest
 from ankigen.catalogue import load_catalogue
 from ankigen.errors import Location
 from ankigen.expressions import Call, Definition, Scope, Var, parse_expression, parse_signature
-from ankigen.model import Assumption, Rule
+from ankigen.model import INVALID, Assumption, Rule
 from ankigen.verify import NOT_PROVED, PROVED, REFUTED, Verdict, prove, verify_rules
 
 SIGMOID = {"sigma(x)": "1/(1 + exp(-x))"}
@@ -160,12 +160,12 @@ def test_a_wrong_power_rule_gives_an_exact_counterexample() -> None:
     )
 
 
-def test_a_claim_that_could_not_be_compared_is_not_said_to_agree() -> None:
-    """sqrt(-1 - x**2) has no real value anywhere, so no point was tested: "agrees with the
-    derivative at every point tested" would be false comfort."""
+def test_a_function_with_no_real_value_anywhere_is_an_input_error() -> None:
+    """sqrt(-1 - x**2) has no real value anywhere, so no point can be tested, and any claim
+    would be vacuously true: the rule is refused as invalid, never "agrees" or "proved"."""
     verdict = prove(make_rule("sqrt(-1 - x**2)", "0"))
-    assert verdict.status == NOT_PROVED
-    assert "agrees with the derivative at every point tested" not in verdict.detail
+    assert verdict.status == INVALID
+    assert verdict.detail.startswith("the function has no real value at any point tried")
 
 
 # --- correct claims in unusual forms ----------------------------------------------------------
@@ -283,7 +283,7 @@ def test_the_number_of_jobs_changes_nothing_but_speed() -> None:
     two = verify_rules(rules, timeout=30, jobs=2)
     assert one == two
     assert [v.rule_id for v in one] == [r.id for r in rules]
-    assert {v.status for v in one} == {PROVED, REFUTED, NOT_PROVED}
+    assert {v.status for v in one} == {PROVED, REFUTED, INVALID}
     assert one == tuple(prove(rule) for rule in rules)
 
 

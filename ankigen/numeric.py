@@ -1,0 +1,267 @@
+"""Values of sympy expressions at exact points, for the refuter: our own walk with mpmath.
+
+sympy's ``evalf`` is not used, for three reasons that each once let a wrong claim through or
+hung a proof:
+
+* **Bounded magnitudes.** ``exp(exp(exp(exp(3))))`` has 10**(10**8) digits before the point;
+  evalf tries to compute it. Here any value beyond :data:`MAX_MAGNITUDE` (or an ``exp`` whose
+  argument would give one) makes the point *too large*: no value, so the point is skipped.
+* **Ties are seen.** A comparison, kink or ``Max`` whose two sides agree to within the working
+  precision is a *tie*: it is decided as an exact equality (``Abs(x) == x`` holds for x > 0,
+  ``Heaviside(0) = 1/2``) and recorded, so that the caller can tell a point on a kink (the ties
+  change in its neighbourhood) from a point of a set where an equality holds (they do not).
+* **The real domain, the sympy way.** Intermediate values may be complex (``Abs(sqrt(x))`` is
+  real for x < 0); a result is a value only if it is finite and real. Comparisons, ``Max``,
+  ``Min`` and ``Heaviside`` of a complex number have no value.
+
+Functions this walk does not know are applied by sympy to the numbers of their arguments, so an
+unusual node costs speed, never a wrong value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+MAX_MAGNITUDE = 3300  # bits: beyond 2**3300 (about 10**993) a value is "too large"
+_MAX_EXP_ARGUMENT = 2300  # exp(2300) is about 10**999
+
+
+class _NoValue(Exception):
+    """The expression has no finite real value at the point."""
+
+
+class _TooLarge(_NoValue):
+    """A number on the way is too large to compute: the point says nothing either way."""
+
+
+@dataclass(frozen=True)
+class Value:
+    """The value at a point (None if undefined, not real or too large) and the ties met on the
+    way: the sympy nodes whose decision rested on two sides equal to the working precision."""
+
+    value: mpmath.mpf | None
+    ties: frozenset[sp.Basic]
+    magnitude: int = 0  # decimal exponent of the largest value met: how much can cancel
+    too_large: bool = False  # no value because a number grew past MAX_MAGNITUDE
+
+
+def evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> Value:
+    """The value of ``expr`` at ``point``, computed with ``digits`` significant digits."""
+    walk = _Walk(point, digits)
+    with mpmath.workdps(digits):
+        try:
+            result = walk.value(expr)
+        except _TooLarge:
+            return Value(None, frozenset(walk.ties), walk.magnitude, too_large=True)
+        except (_NoValue, ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return Value(None, frozenset(walk.ties), walk.magnitude)
+        return Value(_real(result, walk.tolerance), frozenset(walk.ties), walk.magnitude)
+
+
+def _real(value: mpmath.mpc | mpmath.mpf, tolerance: mpmath.mpf) -> mpmath.mpf | None:
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > tolerance * (1 + abs(value.real)):
+            return None
+        value = value.real
+    if not mpmath.isfinite(value):
+        return None
+    return value
+
+
+_FUNCTIONS = {
+    sp.exp: None,  # bounded: see _Walk.function
+    sp.log: mpmath.log,
+    sp.sin: mpmath.sin,
+    sp.cos: mpmath.cos,
+    sp.tan: mpmath.tan,
+    sp.atan: mpmath.atan,
+    sp.sinh: mpmath.sinh,
+    sp.cosh: mpmath.cosh,
+    sp.tanh: mpmath.tanh,
+    sp.erf: mpmath.erf,
+}
+
+
+class _Walk:
+    """One evaluation: the point, the precision, the ties met, and a memo of shared subtrees."""
+
+    def __init__(self, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> None:
+        self.point = point
+        self.digits = digits
+        self.tolerance = mpmath.mpf(10) ** (12 - digits)
+        self.ties: set[sp.Basic] = set()
+        self.memo: dict[sp.Basic, mpmath.mpf | mpmath.mpc] = {}
+        self.magnitude = 0
+
+    def value(self, expr: sp.Basic) -> mpmath.mpf | mpmath.mpc:
+        known = self.memo.get(expr)
+        if known is None:
+            known = self.memo[expr] = _bounded(self.compute(expr))
+            if known:
+                self.magnitude = max(self.magnitude, int(mpmath.mag(known) * 0.302))
+        return known
+
+    def compute(self, expr: sp.Basic) -> mpmath.mpf | mpmath.mpc:
+        if expr.is_Number or expr.is_NumberSymbol or expr is sp.I:
+            return self.number(expr)
+        if expr.is_Symbol:
+            if expr not in self.point:
+                raise _NoValue
+            return self.number(self.point[expr])
+        if isinstance(expr, sp.Add):
+            return mpmath.fsum(self.value(a) for a in expr.args)
+        if isinstance(expr, sp.Mul):
+            return mpmath.fprod(self.value(a) for a in expr.args)
+        if isinstance(expr, sp.Pow):
+            return self.power(expr)
+        if isinstance(expr, sp.Piecewise):
+            for piece, condition in expr.args:
+                if self.holds(condition):
+                    return self.value(piece)
+            raise _NoValue
+        return self.kink(expr) if _is_kink(expr) else self.function(expr)
+
+    def number(self, number: sp.Basic) -> mpmath.mpf | mpmath.mpc:
+        if number.is_Rational:
+            return mpmath.mpf(int(number.p)) / int(number.q)
+        if number in (sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise _NoValue
+        return _mp(number.evalf(self.digits), self.digits)
+
+    def power(self, expr: sp.Pow) -> mpmath.mpf | mpmath.mpc:
+        base, exponent = (self.value(a) for a in expr.args)
+        if base == 0 and mpmath.re(exponent) < 0:
+            raise _NoValue  # 1/0
+        if expr.exp.is_Integer:
+            if base and abs(int(expr.exp)) * mpmath.mag(base) > MAX_MAGNITUDE:
+                raise _TooLarge
+            return base ** int(expr.exp)
+        return mpmath.power(base, exponent)
+
+    def function(self, expr: sp.Basic) -> mpmath.mpf | mpmath.mpc:
+        args = [self.value(a) for a in expr.args]
+        if expr.func is sp.exp:
+            if mpmath.re(args[0]) > _MAX_EXP_ARGUMENT:
+                raise _TooLarge
+            return mpmath.exp(args[0])
+        if expr.func is sp.log and args[0] == 0:
+            raise _NoValue
+        compute = _FUNCTIONS.get(expr.func)
+        if compute is not None:
+            return compute(*args)
+        # Anything else: sympy applies the function to the numbers, to the same precision.
+        numbers = [
+            sp.Float(mpmath.re(a), self.digits) + sp.I * sp.Float(mpmath.im(a), self.digits)
+            for a in args
+        ]
+        result = expr.func(*numbers).evalf(self.digits)
+        if not result.is_number or result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise _NoValue
+        return _mp(result, self.digits)
+
+    # --- kinks and conditions: where ties are decided and recorded ---
+
+    def kink(self, expr: sp.Basic) -> mpmath.mpf | mpmath.mpc:
+        if isinstance(expr, sp.Abs):
+            return abs(self.value(expr.args[0]))
+        if isinstance(expr, sp.Max | sp.Min):
+            best = None
+            want = 1 if isinstance(expr, sp.Max) else -1
+            for arg in expr.args:
+                value = self.value(arg)
+                if best is None or self.side(arg, value, best[0], best[1], expr) == want:
+                    best = (arg, value)
+            assert best is not None
+            return best[1]
+        argument = expr.args[0]
+        value = self.value(argument)
+        if isinstance(expr, sp.sign) and isinstance(value, mpmath.mpc) and value.imag != 0:
+            return value / abs(value)  # sympy's sign of a complex number
+        side = self.side(argument, value, None, mpmath.mpf(0), expr)
+        if isinstance(expr, sp.sign):
+            return mpmath.mpf(side)
+        if isinstance(expr, sp.Heaviside):
+            return mpmath.mpf(1) / 2 if side == 0 else mpmath.mpf(1 if side > 0 else 0)
+        if side == 0:  # DiracDelta at its spike
+            raise _NoValue
+        return mpmath.mpf(0)
+
+    def side(
+        self,
+        left: sp.Basic,
+        a: mpmath.mpf | mpmath.mpc,
+        right: sp.Basic | None,
+        b: mpmath.mpf | mpmath.mpc,
+        site: sp.Basic,
+    ) -> int:
+        """The sign of a - b: 0 for a tie (recorded under ``site``); complex sides have none."""
+        if _is_complex(a) or _is_complex(b):
+            raise _NoValue
+        a, b = mpmath.re(a), mpmath.re(b)
+        scale = max(abs(a), abs(b), self.scale(left), self.scale(right), 1)
+        difference = a - b
+        if abs(difference) <= self.tolerance * scale:
+            self.ties.add(site)
+            return 0
+        return 1 if difference > 0 else -1
+
+    def scale(self, expr: sp.Basic | None) -> mpmath.mpf:
+        """The size of the terms an Add cancels: its value alone can hide a cancellation."""
+        if expr is None or not isinstance(expr, sp.Add):
+            return mpmath.mpf(0)
+        return max(abs(self.value(a)) for a in expr.args)
+
+    def holds(self, condition: sp.Basic) -> bool:
+        if condition is sp.true:
+            return True
+        if condition is sp.false:
+            return False
+        if isinstance(condition, sp.And):
+            return all(self.holds(c) for c in condition.args)
+        if isinstance(condition, sp.Or):
+            return any(self.holds(c) for c in condition.args)
+        if isinstance(condition, sp.Not):
+            return not self.holds(condition.args[0])
+        if isinstance(condition, sp.core.relational.Relational):
+            lhs, rhs = condition.args
+            side = self.side(lhs, self.value(lhs), rhs, self.value(rhs), condition)
+            return RELATIONS[condition.rel_op](side)
+        raise _NoValue
+
+
+# Whether a relation holds, given the sign of lhs - rhs (0 where they are equal).
+RELATIONS: Mapping[str, Callable[[int], bool]] = {
+    "<": lambda side: side < 0,
+    "<=": lambda side: side <= 0,
+    ">": lambda side: side > 0,
+    ">=": lambda side: side >= 0,
+    "==": lambda side: side == 0,
+    "!=": lambda side: side != 0,
+}
+
+
+def _is_kink(expr: sp.Basic) -> bool:
+    return isinstance(expr, sp.Abs | sp.Max | sp.Min | sp.sign | sp.Heaviside | sp.DiracDelta)
+
+
+def _is_complex(value: mpmath.mpf | mpmath.mpc) -> bool:
+    return isinstance(value, mpmath.mpc) and value.imag != 0
+
+
+def _mp(number: sp.Basic, digits: int) -> mpmath.mpf | mpmath.mpc:
+    real, imaginary = (sp.Float(part, digits)._mpf_ for part in number.as_real_imag())
+    return mpmath.mpf(real) if imaginary == sp.Float(0)._mpf_ else mpmath.mpc(real, imaginary)
+
+
+def _bounded(value: mpmath.mpf | mpmath.mpc) -> mpmath.mpf | mpmath.mpc:
+    if not mpmath.isfinite(value):
+        raise _NoValue
+    if value and mpmath.mag(value) > MAX_MAGNITUDE:
+        raise _TooLarge
+    if isinstance(value, mpmath.mpc) and value.imag == 0:
+        return value.real
+    return value

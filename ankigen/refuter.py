@@ -1,0 +1,287 @@
+"""The refuter: compare a claim with the true derivative at exact points, and say where they differ.
+
+Points come in two sets. The *nice* points are ten small rationals, tried before any proof, so
+that a wrong claim is refuted with a counterexample an author can check by hand (``at x = 2 the
+claim gives 6, but d/dx x**3 = 12``). The *spread* points, tried after the proof as a second line
+of defence, are seeded and look irrational (seven significant digits), range from 10**-3 to
+10**3 in size with both signs, and include points inside every region of the case split, far
+ones too. Values come from :mod:`ankigen.numeric`: bounded magnitudes, ties seen.
+
+Abstract functions (``g(x)``) are replaced by concrete stand-ins, named in the message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from ankigen.model import Rule
+from ankigen.numeric import evaluate
+from ankigen.regions import Point, Region, describe, feasibility
+
+PRECISION = 50  # digits for the comparisons
+_SAMPLE_VALUES = (
+    Fraction(2), Fraction(-1), Fraction(3), Fraction(1, 2), Fraction(-3, 2),
+    Fraction(7, 5), Fraction(-11, 4), Fraction(5, 3), Fraction(13, 7), Fraction(-2, 9),
+)  # fmt: skip
+
+# Concrete stand-ins for abstract functions (of the dummy t), chosen to be unlike each other and
+# never zero, so that a wrong general rule (say g'h' for the product rule) shows at once.
+_STAND_INS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
+    lambda t: t**3 + 2 * t + 3,
+    lambda t: sp.exp(t / 2) + 1,
+    lambda t: t**2 + sp.sin(t) + 2,
+    lambda t: 1 / (t**2 + 1) + 1,
+    lambda t: sp.exp(-t) + t**2,
+)
+_STAND_IN_TEXT = (
+    "x**3 + 2*x + 3",
+    "exp(x/2) + 1",
+    "x**2 + sin(x) + 2",
+    "1/(x**2 + 1) + 1",
+    "exp(-x) + x**2",
+)
+_SPREAD_POINTS = 24  # seeded points across scales, after the proof
+_SPREAD_EXPONENTS = (-3, 3)  # |value| from 10**-3 to 10**3
+_NEIGHBOUR = sp.Rational(1, 10**9)  # relative step to a point's neighbours
+_CLOSE = mpmath.mpf(10) ** (15 - PRECISION)  # agreement, relative to 1 + |derivative|
+
+
+class Refuter:
+    """Compares the claim with the true derivative at exact points (see :mod:`ankigen.numeric`
+    for how values, ties and magnitudes are computed); abstract functions are replaced by
+    concrete stand-ins first.
+
+    A point counts only where the comparison means something: the derivative has a value, and
+    the point is not on a kink. A tie at a point is a kink when it goes away at the point's
+    neighbours, and an equality that holds on a whole set (``Abs(x) == x`` at x > 0) when it
+    does not; on such a set the point is compared like any other. A disagreement is confirmed
+    with enough digits to survive the cancellation of the largest values met.
+    """
+
+    def __init__(self, rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr) -> None:
+        abstract = sorted(
+            {f.func for f in (claim + truth + function).atoms(sp.core.function.AppliedUndef)},
+            key=str,
+        )
+        stand_ins, self.described = _choose_stand_ins(abstract)
+        self.general = bool(abstract)
+        self.stand_ins = stand_ins
+        self.rule = rule
+        self.claim = claim.subs(stand_ins).doit()
+        self.truth = truth.subs(stand_ins).doit()
+        self.function = function.subs(stand_ins).doit()
+        self.symbols = sorted(
+            self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols,
+            key=str,
+        )
+        self.compared_pair = (self.truth, self.claim)
+        self.compared = 0  # sample points where both sides had a value to compare
+        self.tested: list[Point] = []
+
+    def nice_points(self) -> Iterator[Point]:
+        """Deterministic small rational points that respect each symbol's sign assumptions."""
+        return _sample_points(self.symbols)
+
+    def spread_points(self, regions: Sequence[Region]) -> Iterator[Point]:
+        """Seeded points across scales, then points inside each region of the case split."""
+        seed = zlib.crc32(f"{self.rule.function_text}|{self.rule.derivative_text}".encode())
+        yield from _spread_points(self.symbols, random.Random(seed))  # noqa: S311 - not secret
+        for region in regions[:_MAX_TESTED_REGIONS]:
+            if not any(self._inside(point, region) for point in self.tested):
+                yield from feasibility(_substituted(region, self.stand_ins)).points
+
+    def undefined_everywhere(self) -> str | None:
+        """The message for a function or claim with no real value at any point tried."""
+        for expr, what in ((self.function, "function"), (self.claim, "claim")):
+            spread = _spread_points(self.symbols, random.Random(0))  # noqa: S311 - not secret
+            points = itertools.chain(self.nice_points(), spread, _far_points(self.symbols))
+            if all(evaluate(expr, p, PRECISION).value is None for p in points):
+                assumed = ", ".join(map(str, self.rule.assumptions))
+                domain = f" for {assumed}" if assumed else ""
+                return (
+                    f"the {what} has no real value at any point tried{domain} "
+                    f"(from 10**{_SPREAD_EXPONENTS[0]} to 10**12, both signs): it is "
+                    "undefined everywhere, or its domain is given wrong"
+                )
+        return None
+
+    def sample(self, points: Iterable[Point]) -> str | None:
+        """Compare at each point; the message of the first that disagrees."""
+        for point in points:
+            counterexample = self.disagreement(point)
+            if counterexample is not None:
+                return counterexample
+        return None
+
+    def disagreement(self, point: Point) -> str | None:
+        """The message for a point where the claim is wrong, or None where it is right or
+        where nothing can be compared."""
+        want = evaluate(self.truth, point, PRECISION)
+        if want.value is None:
+            return None  # outside the function's domain: no verdict here
+        got = evaluate(self.claim, point, PRECISION)
+        if want.too_large or got.too_large:
+            return None
+        ties = want.ties | got.ties
+        if ties and not self._flat(point, ties):
+            return None  # on a kink the claim may say anything (or nothing)
+        self.compared += 1
+        if _agree(got.value, want.value):
+            self.tested.append(point)
+            return None
+        digits = PRECISION + 2 * max(want.magnitude, got.magnitude, 0) + 10
+        want, got = (evaluate(e, point, digits) for e in (self.truth, self.claim))
+        if want.value is None or _agree(got.value, want.value):
+            self.tested.append(point)
+            return None
+        return self._message(point, got.value, want.value)
+
+    def _flat(self, point: Point, ties: frozenset[sp.Basic]) -> bool:
+        """Whether the ties at ``point`` hold at its neighbours too (a set where an equality
+        holds) rather than only there (a kink)."""
+        for direction in (1, -1):
+            near = {s: v + direction * _NEIGHBOUR * (abs(v) + 1) for s, v in point.items()}
+            seen = set().union(*(evaluate(e, near, PRECISION).ties for e in self.compared_pair))
+            if seen != ties:
+                return False
+        return True
+
+    def untested(self, regions: Sequence[Region]) -> str | None:
+        """A region of the case split that no compared point lies in, described; None if every
+        region had one. General rules are exempt: their stand-ins may leave a region empty."""
+        if self.general:
+            return None
+        for region in regions:
+            if not any(self._inside(point, region) for point in self.tested):
+                return describe(region)
+        return None
+
+    def _inside(self, point: Point, region: Region) -> bool:
+        for kink, side in region.items():
+            value = evaluate(kink, point, PRECISION)
+            if value.value is None or value.ties or (value.value > 0) != (side > 0):
+                return False
+            if abs(value.value) < _CLOSE:
+                return False
+        return True
+
+    def _message(self, point: Point, got: mpmath.mpf | None, want: mpmath.mpf) -> str:
+        where = ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
+        given = f"with {self.described}, " if self.described else ""
+        shown_claim, shown_truth = _show_pair(self.claim, self.truth, point, got, want)
+        return (
+            f"derivative is wrong: {given}at {where} the claim gives {shown_claim}, "
+            f"but d/d{self.rule.variable} {self.rule.function_text} = {shown_truth}"
+        )
+
+
+_MAX_TESTED_REGIONS = 64
+
+
+def _agree(got: mpmath.mpf | None, want: mpmath.mpf) -> bool:
+    return got is not None and abs(got - want) <= _CLOSE * (1 + abs(want))
+
+
+def _substituted(region: Region, stand_ins: dict[sp.Basic, sp.Basic]) -> Region:
+    if not stand_ins:
+        return region
+    return {kink.subs(stand_ins).doit(): side for kink, side in region.items()}
+
+
+def _choose_stand_ins(abstract: Sequence[sp.FunctionClass]) -> tuple[dict[sp.Basic, sp.Basic], str]:
+    mapping: dict[sp.Basic, sp.Basic] = {}
+    described = []
+    for i, function in enumerate(abstract):
+        choice = i % len(_STAND_INS)
+        mapping[function] = sp.Lambda(_T, _STAND_INS[choice](_T))
+        described.append(f"{function}(x) = {_STAND_IN_TEXT[choice]}")
+    return mapping, ", ".join(described)
+
+
+_T = sp.Dummy("t", real=True)
+
+
+def _sample_points(symbols: Sequence[sp.Symbol]) -> Iterator[Point]:
+    """Deterministic rational points that respect each symbol's sign assumptions."""
+    count = len(_SAMPLE_VALUES) if symbols else 1
+    for i in range(count):
+        point = {}
+        for j, symbol in enumerate(symbols):
+            value = _SAMPLE_VALUES[(i + 3 * j) % count]
+            point[symbol] = _signed(symbol, sp.Rational(value.numerator, value.denominator))
+        yield point
+
+
+def _spread_points(symbols: Sequence[sp.Symbol], chance: random.Random) -> Iterator[Point]:
+    """Points whose coordinates look irrational (seven significant digits) and spread from
+    10**-3 to 10**3 in size, of both signs where the assumptions allow."""
+    low, high = _SPREAD_EXPONENTS
+    for _ in range(_SPREAD_POINTS if symbols else 0):
+        point = {}
+        for symbol in symbols:
+            digits = chance.randrange(10**6, 10**7)
+            exponent = chance.randrange(low, high) - 6
+            value = sp.Rational(digits) * sp.Rational(10) ** exponent
+            point[symbol] = _signed(symbol, value if chance.random() < 0.5 else -value)
+        yield point
+
+
+def _far_points(symbols: Sequence[sp.Symbol]) -> Iterator[Point]:
+    """Points far out (10**6 and 10**12, both signs), for a domain such as |x| > 10**4."""
+    for size in (10**6, 10**12):
+        for sign in (1, -1):
+            yield {s: _signed(s, sp.Rational(sign * size)) for s in symbols}
+
+
+def _signed(symbol: sp.Symbol, value: sp.Rational) -> sp.Rational:
+    if symbol.is_positive or symbol.is_nonnegative:
+        return abs(value)
+    if symbol.is_negative or symbol.is_nonpositive:
+        return -abs(value)
+    return value
+
+
+def _show_pair(
+    claim: sp.Expr,
+    truth: sp.Expr,
+    point: Point,
+    got: mpmath.mpf | None,
+    want: mpmath.mpf,
+) -> tuple[str, str]:
+    """The two values for a message: exact when short, else with enough digits to differ."""
+    exact = [_exact(expr, point) for expr in (claim, truth)]
+    if (
+        got is not None
+        and all(v is not None and v.is_Rational and len(str(v)) <= 20 for v in exact)
+        and exact[0] != exact[1]
+    ):
+        return str(exact[0]), str(exact[1])
+    for digits in (6, 15, 30, PRECISION):
+        shown = [_decimal(got, digits), _decimal(want, digits)]
+        if shown[0] != shown[1]:
+            break
+    return shown[0], shown[1]
+
+
+def _exact(expr: sp.Expr, point: Point) -> sp.Expr | None:
+    """The exact value when sympy finds it at once (``xreplace`` evaluates no function of a
+    huge number); only an expression that binds a variable (a derivative) needs ``subs``."""
+    if expr.has(sp.Derivative, sp.Subs, sp.Integral, sp.Lambda):
+        return None
+    return expr.xreplace(point)
+
+
+def _decimal(value: mpmath.mpf | None, digits: int) -> str:
+    if value is None:
+        return "no real value"
+    text = str(sp.Float(value, digits))
+    if "e" not in text and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
