@@ -166,7 +166,8 @@ def change_time() -> int:
             )
         return now
     if not re.fullmatch(r"[0-9]{1,20}", fixed):
-        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {fixed!r}")
+        shown = fixed if len(fixed) <= 40 else fixed[:37] + "..."
+        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {shown!r}")
     seconds = int(fixed)
     if not EARLIEST <= seconds <= LATEST:
         hint = (
@@ -245,9 +246,13 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, obj
 
 
 def _lock(data: object) -> Lock:
+    top = _object(data, "the file")
+    if "format" not in top:
+        raise _Invalid("the file has no key 'format'")
+    version = top["format"]  # checked first: another format may have other keys
+    if not (type(version) is int and version == FORMAT):
+        raise _Invalid(f"'format' is {_shown(version)}; this ankigen reads format {FORMAT}")
     top = _object(data, "the file", ("format", "note_type", "notes"))
-    if not (type(top["format"]) is int and top["format"] == FORMAT):
-        raise _Invalid(f"'format' is {_shown(top['format'])}; this ankigen reads format {FORMAT}")
     kind = top["note_type"]
     note_type = None if kind is None else _note_type_stamp(kind)
     notes = _object(top["notes"], "'notes'")

@@ -274,6 +274,13 @@ BROKEN_LOCKS = [
     ),
     pytest.param(
         (),
+        b'{"format": 2, "deck_times": {}}',
+        f": {INVALID}'format' is 2; this ankigen reads format 1",
+        id="another-format",
+    ),
+    pytest.param((), b"{}", f": {INVALID}the file has no key 'format'", id="no-format"),
+    pytest.param(
+        (),
         b'{"format": 1, "note_type": null}',
         f": {INVALID}the file has no key 'notes'",
         id="missing-key",
