@@ -7,6 +7,7 @@ This is ankigen's library interface; the command line is a thin layer over it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -275,13 +276,14 @@ def _refuse_inputs_as_outputs(
 
 def _same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file: the same path once links are followed, or the same
-    file on disk (a hard link)."""
-    try:
+    file on disk (a hard link). A path that cannot be resolved (a link loop) names no input."""
+    with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: a link loop before 3.13
         if a.resolve() == b.resolve():
             return True
+    try:
         return os.path.samefile(a, b)
-    except (OSError, RuntimeError):  # a missing file; a symbolic link loop (RuntimeError < 3.13)
-        return a.absolute() == b.absolute()
+    except OSError:  # either is missing: not the same file
+        return False
 
 
 def _warnings(changes: Changes) -> list[str]:
