@@ -7,6 +7,8 @@ This is ankigen's library interface; the command line is a thin layer over it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Protocol
 
 from ankigen import proof_cache
 from ankigen.cache import default_cache
-from ankigen.catalogue import load_catalogue
+from ankigen.catalogue import catalogue_files, load_catalogue
 from ankigen.errors import (
     AnkigenError,
     CatalogueError,
@@ -22,10 +24,13 @@ from ankigen.errors import (
     NotProvedError,
     OutputError,
     Problem,
+    UsageError,
 )
+from ankigen.files import check_replaceable
 from ankigen.lock import (
     LOCK_NAME,
     Changes,
+    beyond,
     change_time,
     keep_unselected,
     read_lock,
@@ -121,8 +126,22 @@ class BuildReport:
 
 def catalogue_folders(folders: Sequence[Path], include_bundled: bool | None) -> list[Path]:
     """The folders to read: the bundled catalogue when none is given or when asked to include it."""
-    use_bundled = include_bundled if include_bundled is not None else not folders
-    return [bundled_catalogue(), *folders] if use_bundled else list(folders)
+    return (
+        [bundled_catalogue(), *folders] if _uses_bundled(folders, include_bundled) else [*folders]
+    )
+
+
+def _uses_bundled(folders: Sequence[Path], include_bundled: bool | None) -> bool:
+    return include_bundled if include_bundled is not None else not folders
+
+
+def default_lock(folders: Sequence[Path], output: Path) -> Path:
+    """Where the lock file goes when ``--lock`` is not given: ``ankigen.lock`` in the first of
+    the user's own catalogue folders (it belongs with the catalogue, committed beside it), or,
+    for a build of the bundled catalogue alone, beside the deck it describes (so a rebuild of
+    the same deck finds it, from whatever folder it is run). Never in the bundled catalogue:
+    that may be an installed package, and its own lock is the published reference."""
+    return (folders[0] if folders else output.parent) / LOCK_NAME
 
 
 def load(
@@ -186,22 +205,35 @@ def build(
 ) -> BuildReport:
     """Build the deck at ``output`` and update the lock file, or raise without writing anything.
 
-    ``lock`` defaults to ``ankigen.lock`` in the first catalogue folder (see :mod:`ankigen.lock`).
+    ``lock`` defaults to :func:`default_lock`. When the build includes the bundled catalogue,
+    that catalogue's own lock is read as the reference for its rules' times, and never written
+    (see :mod:`ankigen.lock`).
     """
     from ankigen import media  # genanki and the plots: only once all is proved
     from ankigen.package import Times, write_package
     from ankigen.render import note_type
 
-    # Gather and check everything first ...
+    # Check the paths, the clock and the lock files before any work ...
     progress = progress or Silent()
+    lock_path = lock or default_lock(folders, output)
+    reference_path = (
+        bundled_catalogue() / LOCK_NAME if _uses_bundled(folders, include_bundled) else None
+    )
+    _refuse_inputs_as_outputs(
+        catalogue_folders(folders, include_bundled), output, lock_path, reference_path
+    )
+    now = change_time()
+    previous = read_lock(lock_path)
+    reference = read_lock(reference_path) if reference_path else None
+    check_replaceable(output, "deck")
+    check_replaceable(lock_path, "lock file")
+    # ... then gather and check everything ...
     report = check(folders, include_bundled, options, progress, tags, decks)
     if not report.all_proved:
         raise report.error()
     notes, warnings = media.render_notes(report.rules, options, progress)
     kind = note_type()
-    lock_path = lock or catalogue_folders(folders, include_bundled)[0] / LOCK_NAME
-    previous = read_lock(lock_path)
-    stamped, changes = update(previous, kind, notes, change_time())
+    stamped, changes = update(previous, kind, notes, now, reference)
     if tags or decks:  # part of the catalogue: the rules left out keep their stamps
         stamped, changes = keep_unselected(previous, stamped, changes)
     if changes.note_type_incompatible and not allow_note_type_change:
@@ -216,9 +248,10 @@ def build(
     files = {file.name: file for note in notes for file in note.media}
     write_package(kind, notes, output, times, tuple(files.values()))
     warnings += _warnings(changes)
-    if stamped != previous:
+    recorded = beyond(stamped, reference)
+    if recorded != previous:
         try:
-            write_lock(lock_path, stamped)
+            write_lock(lock_path, recorded)
         except OutputError as error:
             warnings.append(
                 f"{error.format_message()}; the next build will count this build's changes as "
@@ -235,6 +268,38 @@ def build(
         warnings=tuple(warnings),
         media=len(files),
     )
+
+
+def _refuse_inputs_as_outputs(
+    folders: Sequence[Path], output: Path, lock: Path, reference: Path | None
+) -> None:
+    """Raise :class:`UsageError` if the deck or the lock would be written over a file this
+    build reads: a catalogue file, the bundled catalogue's lock, or (for the deck) the lock."""
+    inputs = [(path, "a catalogue file") for path in catalogue_files(folders)]
+    if reference is not None:
+        inputs.append((reference, "the bundled catalogue's lock file"))
+    for target, what, others in (
+        (lock, "lock file", inputs),
+        (output, "deck", [*inputs, (lock, "the lock file")]),
+    ):
+        for path, kind in others:
+            if _same_file(target, path):
+                raise UsageError(
+                    f"{target}: the {what} would be written over {path}, {kind} of this build; "
+                    f"choose another path for the {what}"
+                )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same path once links are followed, or the same
+    file on disk (a hard link). A path that cannot be resolved (a link loop) names no input."""
+    with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: a link loop before 3.13
+        if a.resolve() == b.resolve():
+            return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing: not the same file
+        return False
 
 
 def _warnings(changes: Changes) -> list[str]:

@@ -95,6 +95,13 @@ def _progress(quiet: bool) -> Iterator[_Bar | None]:
         bar.close()
 
 
+def _not_empty(context: click.Context, parameter: click.Parameter, value: Any) -> Any:
+    """Refuse an empty path (``-o ''``), which would otherwise name the current folder."""
+    if value is not None and str(value) in ("", "."):
+        raise click.BadParameter("give a file name, not an empty path or '.'")
+    return value
+
+
 def _print_verdicts(report: CheckReport) -> None:
     width = max(len(rule.id) for rule in report.rules)
     for rule, verdict in zip(report.rules, report.verdicts, strict=True):
@@ -124,6 +131,7 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     default=Path("ankigen.apkg"),
     show_default=True,
+    callback=_not_empty,
     help="Where to write the deck.",
 )
 @_bundled
@@ -133,8 +141,9 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     "--lock",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
+    callback=_not_empty,
     help="The lock file that remembers what each note held [default: ankigen.lock in the first "
-    "catalogue folder].",
+    "FOLDER, or beside the deck when building the bundled catalogue alone].",
 )
 @click.option(
     "--math",

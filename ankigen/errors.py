@@ -6,8 +6,10 @@ Exit codes of the ``ankigen`` command:
 0     success: every rule proved (and, for ``build``, the deck written)
 1     a derivative was refuted or not proved: nothing was written (``preview`` still
       writes the page of the proved cards, listing the others)
-2     the catalogue or the command line is wrong (YAML, keys, expressions)
-3     the output could not be written (missing or read-only folder, disk full)
+2     the catalogue, the lock file or the command line is wrong (YAML, keys, expressions,
+      a broken lock, a bad ``SOURCE_DATE_EPOCH``, an output that is an input of the build)
+3     the output could not be written (missing or read-only folder, disk full, not a
+      regular file)
 ====  ==========================================================================
 
 Every error carries its problems as data (:class:`Problem`: file, line, rule id, message) and

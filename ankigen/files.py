@@ -1,4 +1,10 @@
-"""Writing files so that they are never seen half-written.
+"""Reading files that may be hostile, and writing files so that they are never seen half-written.
+
+Every file ankigen reads from a place a user or another program controls (the lock file, a
+catalogue file, a cache entry) may be something other than a file: a FIFO, whose ``open`` blocks
+until a writer comes, or a symbolic link to ``/dev/urandom``, which never ends.
+:func:`read_regular_file` opens without blocking, checks on the opened descriptor (so the check
+and the read see the same file) that it is a regular file, and reads at most a given size.
 
 Every file ankigen writes (the deck, the lock file, a catalogue file it appends to, the preview)
 is written to a temporary file in the same folder and renamed over the target only when
@@ -9,12 +15,105 @@ behind, and two writers at once never mix their bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from ankigen.errors import OutputError
+
+
+class UnsuitableFileError(OSError):
+    """:func:`read_regular_file` refused the file: it is not a regular file (``errno`` EINVAL)
+    or it is larger than allowed (``errno`` EFBIG). ``strerror`` says which, for a message such
+    as ``f"{path}: cannot read the lock file: {error.strerror}"``."""
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of the regular file at ``path`` (symbolic links followed), at most ``max_bytes``.
+
+    Never blocks and never reads more than ``max_bytes + 1`` bytes, whatever ``path`` is.
+    Raises :class:`FileNotFoundError` when there is no such file, :class:`UnsuitableFileError`
+    when it is a FIFO, device, socket or folder, or holds more than ``max_bytes`` bytes (even
+    if it grows while being read), and any other :class:`OSError` that opening or reading raises.
+    """
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever.
+    # O_NOCTTY: opening a terminal must not make it this process's controlling terminal.
+    # (Both are POSIX; where they do not exist, there are no FIFOs to block on either.)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnsuitableFileError(
+                errno.EINVAL, f"not a regular file (a {_kind(status.st_mode)})", str(path)
+            )
+        if status.st_size > max_bytes:
+            raise _too_large(path, max_bytes)
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(descriptor, max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:  # it grew since fstat
+            raise _too_large(path, max_bytes)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _too_large(path: Path, max_bytes: int) -> UnsuitableFileError:
+    return UnsuitableFileError(
+        errno.EFBIG, f"larger than the limit of {_size(max_bytes)}", str(path)
+    )
+
+
+_KINDS = (
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "special file")
+
+
+def _size(count: int) -> str:
+    """``5 MB``, ``16 MB``, ``1000 bytes``: sizes as a user reads them (1 MB = 2**20 bytes)."""
+    if count >= 1 << 20 and count % (1 << 20) == 0:
+        return f"{count >> 20} MB"
+    return f"{count} bytes"
+
+
+def check_replaceable(path: Path, what: str) -> None:
+    """Raise :class:`OutputError` unless :func:`replace_atomically` may write ``path``: its
+    folder exists, and ``path`` is either missing or a regular file (or a link to one).
+
+    Renaming over anything else would destroy it: run as root, ``-o /dev/null`` would put a
+    zip where every program expects the null device. A device or a FIFO could be written to
+    directly, but never atomically (a failed build would leave half a deck in the pipe), so
+    ankigen refuses them, as it refuses a folder, a socket or an empty path.
+    """
+    try:
+        status = os.stat(path)  # follows links: a link to /dev/null is the device
+    except FileNotFoundError:
+        if not path.parent.is_dir():
+            raise OutputError(f"{path}: the folder {path.parent} does not exist") from None
+        return
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write the {what}: {_reason(error)}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise OutputError(
+            f"{path}: not a regular file (a {_kind(status.st_mode)}); the {what} is only ever "
+            "written to a new file or over a regular one"
+        )
 
 
 def replace_atomically(
@@ -23,8 +122,10 @@ def replace_atomically(
     """Have ``write(temporary_path)`` fill a temporary file, then rename it to ``path``.
 
     ``mode`` defaults to what a new file gets under the user's umask (not mkstemp's 0600).
-    Raises :class:`OutputError`, naming ``path`` and ``what`` it is, if anything fails.
+    Raises :class:`OutputError`, naming ``path`` and ``what`` it is, if anything fails, and
+    before anything is written if ``path`` is not replaceable (see :func:`check_replaceable`).
     """
+    check_replaceable(path, what)
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent

@@ -18,26 +18,46 @@ contained and the time that content first appeared, and the same for the note ty
                             "deck": "Derivatives for ML::Activation functions"}}
     }
 
+The bundled catalogue ships with its own lock, the times of the published deck. It is a
+*reference*: read, never written. A build that includes the bundled rules gives each of them its
+published time whenever its content is the published one, whatever the user's own lock says, so
+that learners who re-import an unchanged bundled deck see nothing updated; the user's lock then
+records only what differs from the reference (the user's own rules, and bundled notes built
+differently, e.g. without plots).
+
 New changes get the time ``SOURCE_DATE_EPOCH`` (if set) or now, and always a time later than
-the previous one of the same note.
+the previous one of the same note. Every time, given or read, must lie in
+:data:`EARLIEST` .. :data:`LATEST`: Anki's note ids are made from it (0 gives note id 0, which
+Anki reports as an inconsistent state), and a time in milliseconds or far in the future would make
+Anki skip every later update of the note.
+
+A lock file is read as hostile input: at most :data:`MAX_LOCK_BYTES`, only from a regular file,
+strict JSON (no ``NaN``, ``Infinity`` or fractions), every value checked for its type and range.
+A lock that fails is reported with its path and what is wrong, and nothing is built.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ankigen.errors import CatalogueError, Location, Problem
-from ankigen.files import write_atomically
+from ankigen.errors import CatalogueError, Location, Problem, UsageError
+from ankigen.files import read_regular_file, write_atomically
 from ankigen.render import NoteType, RenderedNote
 
 LOCK_NAME = "ankigen.lock"
 FORMAT = 1
+MAX_LOCK_BYTES = 16 * 1024 * 1024  # about 80,000 rules; the bundled lock is 25 kB for 110
+EARLIEST = 946_684_800  # 2000-01-01, before which no Anki deck was made (Anki dates from 2006)
+LATEST = 4_102_444_800  # 2100-01-01; a time in milliseconds (now about 1.7e12) is far above it
+_MAX_ID = 2**63 - 1  # Anki's ids are signed 64-bit integers
 
 
 @dataclass(frozen=True)
@@ -81,44 +101,31 @@ class Changes:
 
 
 def read_lock(path: Path) -> Lock:
-    """The lock at ``path``; an empty one if there is no file yet."""
+    """The lock at ``path``; an empty one if there is no file yet.
+
+    Raises :class:`CatalogueError`, located at ``path``, if it cannot be read or is not a valid
+    lock (see the module's docstring).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_regular_file(path, MAX_LOCK_BYTES)
     except FileNotFoundError:
         return Lock()
     except OSError as error:
-        raise CatalogueError(f"{path}: cannot read the lock file: {error.strerror}") from None
+        problem = f"cannot read the lock file: {error.strerror or error}"
+        raise CatalogueError([Problem(problem, Location(path))]) from None
     try:
-        data = json.loads(text)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
-        kind = data.get("note_type")
-        note_type = (
-            NoteTypeStamp(
-                int(kind["id"]),
-                tuple(kind["fields"]),
-                tuple(kind["templates"]),
-                str(kind["hash"]),
-                int(kind["modified"]),
-            )
-            if kind
-            else None
-        )
-        notes = {
-            str(rule_id): NoteStamp(str(n["hash"]), int(n["modified"]), str(n["deck"]))
-            for rule_id, n in data["notes"].items()
-        }
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return _lock(_parse(raw))
+    except _Invalid as error:
         raise CatalogueError(
             [
                 Problem(
-                    f"not a valid ankigen lock file ({error}); restore it from version control, "
-                    "or delete it to start afresh (every note will then count as changed once)",
-                    Location(path),
+                    f"not a valid ankigen lock file: {error.message}; restore it from version "
+                    "control, or delete it to start afresh (every note will then count as "
+                    "changed once)",
+                    Location(path, error.line),
                 )
             ]
         ) from None
-    return Lock(note_type, notes)
 
 
 def write_lock(path: Path, lock: Lock) -> None:
@@ -144,16 +151,195 @@ def write_lock(path: Path, lock: Lock) -> None:
 
 
 def change_time() -> int:
-    """The time given to new changes: ``SOURCE_DATE_EPOCH`` when set, else now."""
+    """The time given to new changes: ``SOURCE_DATE_EPOCH`` when set, else now.
+
+    Raises :class:`UsageError` if it is not whole seconds from :data:`EARLIEST` to
+    :data:`LATEST` (a clock that is wrong, milliseconds, a typo).
+    """
     fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if fixed:
-        try:
-            return int(fixed)
-        except ValueError:
-            raise CatalogueError(
-                f"SOURCE_DATE_EPOCH must be whole seconds, not {fixed!r}"
-            ) from None
-    return int(time.time())
+    if not fixed:
+        now = int(time.time())
+        if not EARLIEST <= now <= LATEST:
+            raise UsageError(
+                f"the system clock says {_date(now)}, outside {_WINDOW}: set the clock, or set "
+                "SOURCE_DATE_EPOCH to the time the changes of this build should get"
+            )
+        return now
+    if not re.fullmatch(r"[0-9]{1,20}", fixed):
+        shown = fixed if len(fixed) <= 40 else fixed[:37] + "..."
+        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {shown!r}")
+    seconds = int(fixed)
+    if not EARLIEST <= seconds <= LATEST:
+        hint = (
+            f" ({seconds} looks like milliseconds: {seconds // 1000} is {_date(seconds // 1000)})"
+            if EARLIEST <= seconds // 1000 <= LATEST
+            else ""
+        )
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={fixed} is outside {_WINDOW}{hint}: Anki would reject the notes "
+            "or ignore their later updates"
+        )
+    return seconds
+
+
+def _date(seconds: int) -> str:
+    """``2023-11-14``, or the seconds themselves if no calendar has that day."""
+    try:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds} s after 1970"
+
+
+_WINDOW = f"the times ankigen accepts, {_date(EARLIEST)} ({EARLIEST}) to {_date(LATEST)} ({LATEST})"
+
+
+# --- reading a lock file, which may be anything ----------------------------------------------
+
+
+class _Invalid(Exception):
+    """What is wrong with a lock file, and on which line when the JSON itself is broken."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class _BadNumber:
+    """A number JSON allows but a lock never holds (``1.5``, ``1e400``, ``Infinity``, ``NaN``,
+    a hundred digits), kept as written so that the check of its key can name it."""
+
+    text: str
+
+
+def _parse(raw: bytes) -> object:
+    """The JSON value of the file, with numbers that cannot be a lock's as :class:`_BadNumber`."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise _Invalid(f"not UTF-8 text (byte 0x{raw[error.start]:02x})", line) from None
+    try:
+        return json.loads(
+            text,
+            parse_float=_BadNumber,
+            parse_constant=_BadNumber,
+            parse_int=lambda digits: int(digits) if len(digits) <= 20 else _BadNumber(digits),
+            object_pairs_hook=_object_without_duplicates,
+        )
+    except json.JSONDecodeError as error:
+        raise _Invalid(
+            f"JSON syntax error: {error.msg} (column {error.colno})", error.lineno
+        ) from None
+    except RecursionError:
+        raise _Invalid("the JSON is nested too deeply") from None
+
+
+def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Invalid(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _lock(data: object) -> Lock:
+    top = _object(data, "the file")
+    if "format" not in top:
+        raise _Invalid("the file has no key 'format'")
+    version = top["format"]  # checked first: another format may have other keys
+    if not (type(version) is int and version == FORMAT):
+        raise _Invalid(f"'format' is {_shown(version)}; this ankigen reads format {FORMAT}")
+    top = _object(data, "the file", ("format", "note_type", "notes"))
+    kind = top["note_type"]
+    note_type = None if kind is None else _note_type_stamp(kind)
+    notes = _object(top["notes"], "'notes'")
+    return Lock(
+        note_type,
+        {rule_id: _note_stamp(stamp, f"notes.{rule_id}") for rule_id, stamp in notes.items()},
+    )
+
+
+def _note_type_stamp(value: object) -> NoteTypeStamp:
+    keys = ("id", "fields", "templates", "hash", "modified")
+    kind = _object(value, "'note_type'", keys)
+    return NoteTypeStamp(
+        _whole(kind["id"], "note_type.id", 1, _MAX_ID),
+        _texts(kind["fields"], "note_type.fields"),
+        _texts(kind["templates"], "note_type.templates"),
+        _hash(kind["hash"], "note_type.hash"),
+        _time(kind["modified"], "note_type.modified"),
+    )
+
+
+def _note_stamp(value: object, where: str) -> NoteStamp:
+    stamp = _object(value, where, ("hash", "modified", "deck"))
+    return NoteStamp(
+        _hash(stamp["hash"], f"{where}.hash"),
+        _time(stamp["modified"], f"{where}.modified"),
+        _text(stamp["deck"], f"{where}.deck"),
+    )
+
+
+def _object(value: object, where: str, keys: Sequence[str] | None = None) -> dict[str, object]:
+    """``value`` as a JSON object; with ``keys``, exactly those keys."""
+    if not isinstance(value, dict):
+        raise _Invalid(f"{where} must be a JSON object, not {_shown(value)}")
+    if keys is not None:
+        for key in keys:
+            if key not in value:
+                raise _Invalid(f"{where} has no key {key!r}")
+        for key in value:
+            if key not in keys:
+                raise _Invalid(f"{where} has an unknown key {key!r}")
+    return value
+
+
+def _whole(value: object, where: str, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:  # bool is an int: refuse true
+        raise _Invalid(f"{where} must be a whole number from {low} to {high}, not {_shown(value)}")
+    return value
+
+
+def _time(value: object, where: str) -> int:
+    if type(value) is not int or not EARLIEST <= value <= LATEST:
+        raise _Invalid(f"{where} must be whole seconds within {_WINDOW}, not {_shown(value)}")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"{where} must be text, not {_shown(value)}")
+    return value
+
+
+def _texts(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"{where} must be a list of names, not {_shown(value)}")
+    return tuple(_text(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _hash(value: object, where: str) -> str:
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value)):
+        raise _Invalid(
+            f"{where} must be a SHA-256 hash (64 hexadecimal digits), not {_shown(value)}"
+        )
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value as the message shows it: JSON, shortened."""
+    if isinstance(value, _BadNumber):
+        text = value.text
+    elif isinstance(value, dict):
+        text = "an object"
+    elif isinstance(value, list):
+        text = "a list"
+    else:
+        text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def note_hash(note: RenderedNote) -> str:
@@ -168,53 +354,79 @@ def note_type_hash(kind: NoteType) -> str:
 
 
 def update(
-    lock: Lock, note_type: NoteType, notes: Sequence[RenderedNote], now: int
+    lock: Lock,
+    note_type: NoteType,
+    notes: Sequence[RenderedNote],
+    now: int,
+    reference: Lock | None = None,
 ) -> tuple[Lock, Changes]:
-    """The lock for this build (unchanged content keeps its time; changed content gets ``now``
-    or later), and what changed since the last build."""
+    """Every stamp of this build, and what changed since the last build.
+
+    Each note, and the note type, keeps the time of the earlier build that had the same content:
+    the ``reference``'s (the bundled catalogue's published times) first, else ``lock``'s.
+    Changed content gets ``now`` or a second later than any time it had; new content gets
+    ``now``. (:func:`beyond` then leaves out of the lock to write what the reference holds.)
+    """
+    reference = reference or Lock()
     new, updated, moved = [], [], []
     stamps: dict[str, NoteStamp] = {}
     for note in notes:
         digest = note_hash(note)
-        old = lock.notes.get(note.rule_id)
-        if old is None:
+        mine, published = lock.notes.get(note.rule_id), reference.notes.get(note.rule_id)
+        when, status = _time_for(digest, now, [s for s in (published, mine) if s is not None])
+        if status == "new":
             new.append(note.rule_id)
-            stamps[note.rule_id] = NoteStamp(digest, now, note.deck)
-            continue
-        if old.deck != note.deck:
-            moved.append((note.rule_id, old.deck, note.deck))
-        if old.hash == digest:
-            stamps[note.rule_id] = NoteStamp(digest, old.modified, note.deck)
-        else:
+        elif status == "updated":
             updated.append(note.rule_id)
-            stamps[note.rule_id] = NoteStamp(digest, max(now, old.modified + 1), note.deck)
+        last = mine or published
+        if last is not None and last.deck != note.deck:
+            moved.append((note.rule_id, last.deck, note.deck))
+        stamps[note.rule_id] = NoteStamp(digest, when, note.deck)
     removed = tuple(sorted(set(lock.notes) - set(stamps)))
 
     digest = note_type_hash(note_type)
     structure = (note_type.fields, (note_type.template_name,))
-    old_type = lock.note_type
+    old_type = lock.note_type or reference.note_type
     incompatible = None
     if old_type is not None and (old_type.fields, old_type.templates) != structure:
         incompatible = (
             f"the note type's fields or templates changed from {list(old_type.fields)} / "
             f"{list(old_type.templates)} to {list(structure[0])} / {list(structure[1])}"
         )
-    if old_type is None:
-        type_time = now
-    elif old_type.hash == digest:
-        type_time = old_type.modified
-    else:
-        type_time = max(now, old_type.modified + 1)
+    known_types = [s for s in (reference.note_type, lock.note_type) if s is not None]
+    type_time, type_status = _time_for(digest, now, known_types)
     type_stamp = NoteTypeStamp(note_type.id, *structure, digest, type_time)
     changes = Changes(
         new=tuple(new),
         updated=tuple(updated),
         removed=removed,
         moved=tuple(moved),
-        note_type_updated=old_type is None or old_type.hash != digest,
+        note_type_updated=type_status != "unchanged",
         note_type_incompatible=incompatible,
     )
     return Lock(type_stamp, stamps), changes
+
+
+def beyond(lock: Lock, reference: Lock | None) -> Lock:
+    """What the user's lock file must hold: the stamps of ``lock`` that ``reference`` does not
+    already hold (so a build of the unchanged bundled deck has nothing to remember)."""
+    if reference is None:
+        return lock
+    return Lock(
+        None if lock.note_type == reference.note_type else lock.note_type,
+        {r: s for r, s in lock.notes.items() if reference.notes.get(r) != s},
+    )
+
+
+def _time_for(digest: str, now: int, known: Sequence[NoteStamp | NoteTypeStamp]) -> tuple[int, str]:
+    """The time for content ``digest`` given its earlier stamps (the one to trust first, first),
+    and whether it is ``new``, ``updated`` or ``unchanged``."""
+    for stamp in known:
+        if stamp.hash == digest:
+            return stamp.modified, "unchanged"
+    if not known:
+        return now, "new"
+    return max(now, *(stamp.modified + 1 for stamp in known)), "updated"
 
 
 def keep_unselected(previous: Lock, current: Lock, changes: Changes) -> tuple[Lock, Changes]:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import genanki
 
-from ankigen.errors import OutputError
 from ankigen.files import replace_atomically
 from ankigen.model import MediaFile
 from ankigen.render import NoteType, RenderedNote
@@ -88,8 +87,6 @@ def write_package(
             _write_collection(package, database, times.note_type, mod_by_guid)
             _zip(Path(path), database, media)
 
-    if not output.parent.is_dir():
-        raise OutputError(f"{output}: the folder {output.parent} does not exist")
     replace_atomically(output, write, what="deck")
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ankigen.build import CheckReport, Options, Progress, Silent, check
 from ankigen.errors import OutputError, Problem
-from ankigen.files import write_atomically
+from ankigen.files import read_regular_file, write_atomically
 from ankigen.model import MediaFile, Rule
 from ankigen.render import NoteType, RenderedNote
 
@@ -318,14 +318,15 @@ def write_page(out_folder: Path, page: str, media: Sequence[MediaFile]) -> Path:
         ) from None
     for file in sorted(media, key=lambda f: f.name):
         target = images / file.name
-        with contextlib.suppress(OSError):
-            if target.read_bytes() == file.data:
+        with contextlib.suppress(OSError):  # missing, or not a regular file: written anew
+            if read_regular_file(target, len(file.data)) == file.data:
                 continue  # named by its content: an identical file is already there
         write_atomically(target, file.data, what="preview", mode=0o644)
     write_atomically(index, page.encode("utf-8"), what="preview", mode=0o644)
     used = {file.name for file in media}
-    for old in images.iterdir():
-        if old.name.startswith("ankigen-") and old.name not in used and old.is_file():
+    for old in images.iterdir():  # only ankigen's own images: never a catalogue file kept here
+        ours = old.name.startswith("ankigen-") and old.suffix in (".svg", ".png")
+        if ours and old.name not in used and old.is_file():
             with contextlib.suppress(OSError):
                 old.unlink()
     return index

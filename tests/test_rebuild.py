@@ -6,6 +6,7 @@ package), with the options a fresh profile offers, as a learner would.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import tempfile
@@ -24,9 +25,10 @@ from anki.collection import (
 from anki.scheduler.v3 import CardAnswer
 
 from ankigen import render
-from ankigen.build import build
+from ankigen.build import Options, build
 from ankigen.errors import CatalogueError, NoteTypeChangeError
 from ankigen.lock import LOCK_NAME
+from ankigen.resources import bundled_catalogue
 
 V1 = """\
 deck: "Course::Rules"
@@ -327,3 +329,97 @@ def test_a_corrupt_lock_file_is_a_clear_error(course: Path, tmp_path: Path) -> N
     with pytest.raises(CatalogueError, match="not a valid ankigen lock file"):
         build([course], tmp_path / "deck.apkg")
     assert not (tmp_path / "deck.apkg").exists()
+
+
+# --- the bundled catalogue's lock: a read-only reference ----------------------------------------
+
+MINE = """\
+deck: "Course::Mine"
+rules:
+  - id: my-square
+    name: My square
+    function: x**2
+    derivative: 2*x
+    context: The teacher's own rule, built with the bundled ones.
+"""
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file below ``folder`` with the hash of its bytes and its modification time."""
+    return {
+        str(p.relative_to(folder)): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def _published() -> dict[str, int]:
+    """The bundled rules' times in the published deck: the lock shipped with the catalogue."""
+    lock = json.loads((bundled_catalogue() / LOCK_NAME).read_text(encoding="utf-8"))
+    return {rule_id: stamp["modified"] for rule_id, stamp in lock["notes"].items()}
+
+
+def test_no_build_ever_writes_under_the_bundled_catalogue(
+    make_catalogue: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The bundled catalogue may be an installed package (site-packages, perhaps read-only):
+    builds that differ from the published deck, and builds of the user's rules with the bundled
+    ones, put their lock with the user's files, never there; a second such build re-times
+    nothing."""
+    before = _snapshot(bundled_catalogue())
+    for name, options in (("no-plots", Options(plots=False)), ("svg", Options(math="svg"))):
+        (tmp_path / name).mkdir()
+        first = build([], tmp_path / name / "deck.apkg", options=options)
+        assert first.changes.updated  # unlike the published deck: something to remember
+        assert first.lock == tmp_path / name / LOCK_NAME
+        again = build([], tmp_path / name / "again.apkg", options=options)
+        assert (again.changes.new, again.changes.updated) == ((), ())
+    mine = make_catalogue(rules=MINE)
+    report = build([mine], tmp_path / "course.apkg", include_bundled=True)
+    assert report.lock == mine / LOCK_NAME
+    assert list(json.loads(report.lock.read_text(encoding="utf-8"))["notes"]) == ["my-square"]
+    assert _snapshot(bundled_catalogue()) == before
+
+
+def test_an_unchanged_bundled_deck_keeps_its_published_times_whatever_the_users_lock_says(
+    make_catalogue: Callable[..., Path],
+    col: Collection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A teacher builds their rules with the bundled ones. Their lock holds other times and
+    hashes for every bundled rule (as an older ankigen left them): the bundled notes still get
+    their published times, so a learner who has the published deck sees only the teacher's rule
+    arrive. The learner edits a bundled note and the teacher's; the teacher rebuilds the same
+    content much later: nothing is updated, both edits stay."""
+    build([], tmp_path / "published.apkg")
+    assert _import(col, tmp_path / "published.apkg")["new"] == 110
+
+    mine = make_catalogue(rules=MINE)
+    stale = json.loads((bundled_catalogue() / LOCK_NAME).read_text(encoding="utf-8"))
+    for stamp in stale["notes"].values():
+        stamp["modified"] += 1000
+        stamp["hash"] = "0" * 64
+    (mine / LOCK_NAME).write_text(json.dumps(stale), encoding="utf-8")
+    later = max(_published().values()) + 5000
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(later))
+    report = build([mine], tmp_path / "course.apkg", include_bundled=True)
+    assert (report.changes.new, report.changes.updated) == (("my-square",), ())
+    times = _note_times(tmp_path / "course.apkg")
+    assert {rule: times[rule] for rule in _published()} == _published()
+    assert times["my-square"] == later
+    counts = _import(col, tmp_path / "course.apkg")
+    assert (counts["new"], counts["updated"], counts["conflicting"]) == (1, 0, 0)
+
+    for rule_id in ("sigmoid", "my-square"):
+        (note_id,) = col.find_notes(f"Id:{rule_id}")
+        note = col.get_note(note_id)
+        note["Context"] = "My own mnemonic."
+        col.update_note(note)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(later + 10**6))
+    build([mine], tmp_path / "again.apkg", include_bundled=True)
+    assert _import(col, tmp_path / "again.apkg")["updated"] == 0
+    assert _field(col, "sigmoid", "Context") == "My own mnemonic."
+    assert _field(col, "my-square", "Context") == "My own mnemonic."
