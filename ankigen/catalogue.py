@@ -10,8 +10,9 @@ parser. All problems of all files are collected and raised together as one
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +30,7 @@ from ankigen.expressions import (
     parse_signature,
     variables,
 )
+from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
 from ankigen.model import Assumption, Catalogue, PlotSettings, Rule
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -52,23 +54,35 @@ RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
 
 
 def catalogue_files(folders: Sequence[Path]) -> list[Path]:
-    """The ``*.yaml`` files of the folders, sorted by path within each folder."""
-    files: list[Path] = []
-    for folder in folders:
-        if not folder.is_dir():
-            raise UsageError(f"{folder}: no such catalogue folder")
-        files.extend(sorted(p for p in folder.rglob("*.yaml") if p.is_file()))
-    return files
+    """The ``*.yaml`` entries of the folders that are not folders, sorted by path within each
+    folder. A FIFO, a device or a dangling link is listed too: the loader reports it rather than
+    skip it silently."""
+    return [path for folder in folders for path in _folder_files(folder, {})]
 
 
-def load_catalogue(folders: Sequence[Path]) -> Catalogue:
-    """Read and check every catalogue file of ``folders``; raise one error listing all problems."""
-    files = catalogue_files(folders)
+def _folder_files(folder: Path, drafts: Mapping[Path, str]) -> list[Path]:
+    """The files :func:`catalogue_files` lists in ``folder``, with the drafts that lie in it."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such catalogue folder")
+    found = {p for p in folder.rglob("*.yaml") if not p.is_dir()}
+    found.update(p for p in drafts if p.is_relative_to(folder))
+    return sorted(found)
+
+
+def load_catalogue(folders: Sequence[Path], drafts: Mapping[Path, str] | None = None) -> Catalogue:
+    """Read and check every catalogue file of ``folders``; raise one error listing all problems.
+
+    ``drafts`` maps a file's path (``folder / name``, which need not exist yet) to the text to read
+    in its place: ``ankigen new`` checks a file with its new rule, beside the others, before
+    writing it.
+    """
+    drafts = drafts or {}
+    files = [(folder, path) for folder in folders for path in _folder_files(folder, drafts)]
     problems: list[Problem] = []
     rules: list[Rule] = []
     first_seen: dict[str, Location] = {}
-    for path in files:
-        reader = _FileReader(path)
+    for folder, path in files:
+        reader = _FileReader(path, folder, drafts.get(path))
         for rule in reader.read():
             if rule.id in first_seen:
                 reader.problems.append(
@@ -88,7 +102,32 @@ def load_catalogue(folders: Sequence[Path]) -> Catalogue:
     if not rules:
         where = ", ".join(str(f) for f in folders) or "no catalogue folder was given"
         raise CatalogueError(f"{where}: no rules found (a catalogue is a folder of *.yaml files)")
-    return Catalogue(tuple(rules), tuple(files))
+    return Catalogue(tuple(rules), tuple(path for _, path in files))
+
+
+def read_catalogue_file(path: Path, folder: Path) -> bytes:
+    """The bytes of the catalogue file ``path`` found in ``folder``, or a :class:`CatalogueError`
+    at the file for one that is not read: a symbolic link out of the folder (its text would be
+    echoed in the messages) or to nothing, what is not a regular file (a FIFO would block, a link
+    to /dev/zero never end), or a file over 5 MB (refused before it is read)."""
+    real = Path(os.path.realpath(path))
+    if path.is_symlink() and not real.exists():
+        raise _unread(path, "the file is a symbolic link to nothing (a missing file or a loop)")
+    if not real.is_relative_to(os.path.realpath(folder)):
+        raise _unread(path, "the file is a symbolic link to a file outside the catalogue folder")
+    try:
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except NotARegularFile:
+        message = "the file is not a regular file (a FIFO, a device or a socket)"
+    except FileTooLarge as error:
+        message = f"the file is {error.size / 1e6:.1f} MB; a catalogue file may be at most 5 MB"
+    except OSError as error:
+        message = f"cannot read the file: {error.strerror or error}"
+    raise _unread(path, message)
+
+
+def _unread(path: Path, message: str) -> CatalogueError:
+    return CatalogueError([Problem(message, Location(path))])
 
 
 # --- reading YAML with lines ---------------------------------------------------------------------
@@ -121,8 +160,10 @@ _KINDS = {
 class _FileReader:
     """Reads one catalogue file, collecting its problems instead of stopping at the first."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, folder: Path, draft: str | None = None) -> None:
         self.path = path
+        self.folder = folder  # the catalogue folder the file was found in
+        self.draft = draft  # the text to read instead of the file's
         self.problems: list[Problem] = []
         self.nodes = 0
         self.open_nodes: set[int] = set()  # the nodes being converted: an alias cycle shows here
@@ -155,15 +196,8 @@ class _FileReader:
                 yield rule
 
     def _compose(self) -> _Value | None:
-        try:
-            raw = self.path.read_bytes()
-        except OSError as error:
-            self.problem(f"cannot read the file: {error.strerror or error}")
-            return None
-        if len(raw) > MAX_FILE_BYTES:
-            self.problem(
-                f"the file is {len(raw) / 1e6:.1f} MB; a catalogue file may be at most 5 MB"
-            )
+        raw = self._bytes()
+        if raw is None:
             return None
         try:
             text = raw.decode("utf-8-sig")
@@ -198,6 +232,15 @@ class _FileReader:
             return self._convert(node, depth=0)
         except _TooLarge as error:
             self.problem(str(error), error.line)
+            return None
+
+    def _bytes(self) -> bytes | None:
+        if self.draft is not None:
+            return self.draft.encode("utf-8")
+        try:
+            return read_catalogue_file(self.path, self.folder)
+        except CatalogueError as error:
+            self.problems.extend(error.problems)
             return None
 
     def _convert(self, node: yaml.Node, depth: int) -> _Value:

@@ -1,4 +1,8 @@
-"""Writing files so that they are never seen half-written.
+"""Reading files that may be hostile, and writing files so that they are never seen half-written.
+
+Every file ankigen reads from a catalogue folder is read with :func:`read_regular_file`: only a
+regular file, and only up to a size limit checked before a byte is read, so that a ``*.yaml``
+that is a FIFO, a link to ``/dev/zero`` or a 4 GB sparse file costs nothing and never hangs.
 
 Every file ankigen writes (the deck, the lock file, a catalogue file it appends to, the preview)
 is written to a temporary file in the same folder and renamed over the target only when
@@ -9,12 +13,58 @@ behind, and two writers at once never mix their bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from ankigen.errors import OutputError
+
+
+class NotARegularFile(OSError):
+    """The path is a FIFO, a device, a socket or a folder: reading it could block for ever or
+    never end."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(errno.EINVAL, "not a regular file", str(path))
+
+
+class FileTooLarge(OSError):
+    """The file holds more than ``limit`` bytes; ``size`` is its size (at least)."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"the file is over {limit} bytes", str(path))
+        self.size = size
+        self.limit = limit
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (symbolic links followed), if it holds at most
+    ``limit`` bytes.
+
+    Nothing but a regular file is opened (a device could act on being opened), and it is opened
+    without blocking (a FIFO swapped in meanwhile would wait for a writer for ever) and checked
+    again once open. Its size is checked before reading, and at most ``limit + 1`` bytes are read,
+    so a file that grows meanwhile costs no more memory either.
+
+    Raises :class:`NotARegularFile`, :class:`FileTooLarge`, or the ``OSError`` of opening or
+    reading (``FileNotFoundError`` for a dangling link, ``PermissionError``...).
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotARegularFile(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    with open(os.open(path, flags), "rb", closefd=True) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(path)
+        if info.st_size > limit:
+            raise FileTooLarge(path, info.st_size, limit)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(path, len(data), limit)
+    return data
 
 
 def replace_atomically(
