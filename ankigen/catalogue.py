@@ -26,6 +26,7 @@ from ankigen.expressions import (
     ExpressionError,
     Node,
     Scope,
+    exact_number,
     parse_expression,
     parse_signature,
     variables,
@@ -564,14 +565,19 @@ class _FileReader:
         return low, high
 
     def _number(self, value: _Value, what: str, rule_id: str | None) -> Fraction | None:
+        """A plot number: a YAML int or float, made exact only once the expression parser's
+        limits on digits and exponent accept its text."""
         if value.tag in ("int", "float") and isinstance(value.data, str):
+            text = value.data.replace("_", "")
+            negative = text.startswith("-")
             try:
-                number = Fraction(value.data.replace("_", ""))
-            except (ValueError, ZeroDivisionError):
-                pass
-            else:
-                if abs(number) <= MAX_PLOT_NUMBER:
-                    return number
+                number = exact_number(text[1:] if text.startswith(("-", "+")) else text)
+            except ExpressionError as error:
+                self.problem(f"{what}: {error.reason}", value.line, rule_id)
+                return None
+            number = -number if negative else number
+            if abs(number) <= MAX_PLOT_NUMBER:
+                return number
         self.problem(
             f"{what} must be a number of moderate size, not {_shown(value)}", value.line, rule_id
         )
