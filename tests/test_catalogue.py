@@ -5,15 +5,13 @@ runs."""
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
+import processes
 import pytest
 import sympy as sp
 from bundled_ids import ADDED_IDS, LESSON_IDS
@@ -640,34 +638,15 @@ def test_libyaml_and_the_pure_parser_read_the_bundled_catalogue_alike(
 # --- hostile files: what is not read, and how it is named ---------------------------------------
 
 
-def run_limited(args: list[str], cwd: Path, memory: int) -> subprocess.CompletedProcess[str]:
-    """``python -m ankigen ARGS`` in its own process, with at most ``memory`` bytes of address
-    space: a command that reads a huge file whole fails there instead of filling the machine."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    return subprocess.run(
-        [sys.executable, "-m", "ankigen", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-        preexec_fn=limit,
-    )
-
-
 def test_a_huge_sparse_file_is_refused_by_its_size_before_a_byte_is_read(
     make_catalogue: MakeCatalogue,
 ) -> None:
     """A 3 GB file (sparse: it takes no disk) next to a good one: `ankigen list` with 1.5 GB of
-    address space refuses it by its size, located, instead of reading it into memory."""
+    address space refuses it by its size, located, where it used to read it into memory."""
     folder = make_catalogue(good=GOOD)
     with (folder / "huge.yaml").open("wb") as handle:
         handle.truncate(3 * 1024**3)
-    result = run_limited(["list", folder.name], folder.parent, 1536 * 1024**2)
+    result = processes.run(["list", folder.name], folder.parent, processes.LIMIT)
     assert result.returncode == 2, result.stderr
     assert result.stderr == (
         f"{folder.name}/huge.yaml: the file is 3221.2 MB; a catalogue file may be at most 5 MB\n"
