@@ -674,5 +674,10 @@ class _NotText(Exception):
     pass
 
 
-def _shown(value: _Value) -> str:
-    return repr(value.data) if isinstance(value.data, str) else value.kind()
+def _shown(value: _Value, limit: int = 60) -> str:
+    """A value as a message quotes it: text cut to ``limit`` characters (a megabyte of it would
+    flood the terminal), anything else in words."""
+    if not isinstance(value.data, str):
+        return value.kind()
+    text = value.data
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -732,3 +732,12 @@ def test_control_characters_in_a_file_name_are_escaped_in_its_messages(
         f"{folder.name}/evil\\x1b[2J\\nforged.yaml:1: rule 'x': all is well\\r.yaml:4: "
         "rule 'square': 'name' must be text, not a list\n"
     )
+
+
+def test_a_huge_value_is_quoted_cut_short_in_its_message(make_catalogue: MakeCatalogue) -> None:
+    """A megabyte-long bad value is named by its first characters, not echoed whole."""
+    folder = make_catalogue(bad=good(context="    context: Used.\n    variable: 2" + "y" * 10**6))
+    (problem,) = problems_of(folder)
+    assert problem.message == (
+        f"'variable' must be a variable name such as x or w, not '2{'y' * 58}…'"
+    )
