@@ -1,7 +1,9 @@
 """The load stage: read catalogue folders into a :class:`~ankigen.model.Catalogue`.
 
 Every ``*.yaml`` file of every folder is read (sorted by path) with PyYAML's *safe* composer,
-which keeps each value's line so that every mistake can be reported where it was made. The
+which keeps each value's line so that every mistake can be reported where it was made. Only a
+regular file of at most 5 MB that lies in its catalogue folder is read at all (see
+:func:`read_catalogue_file`); any other ``*.yaml`` entry is reported, never skipped silently. The
 files are checked against the format documented in the README: required and unknown keys (with
 a "did you mean"), types, duplicate keys, rule ids, and every expression through the whitelist
 parser. All problems of all files are collected and raised together as one
@@ -54,15 +56,10 @@ PLOT_KEYS = ("x", "y", "values")
 RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
 
 
-def catalogue_files(folders: Sequence[Path]) -> list[Path]:
-    """The ``*.yaml`` entries of the folders that are not folders, sorted by path within each
-    folder. A FIFO, a device or a dangling link is listed too: the loader reports it rather than
-    skip it silently."""
-    return [path for folder in folders for path in _folder_files(folder, {})]
-
-
 def _folder_files(folder: Path, drafts: Mapping[Path, str]) -> list[Path]:
-    """The files :func:`catalogue_files` lists in ``folder``, with the drafts that lie in it."""
+    """The ``*.yaml`` entries of ``folder`` and below that are not folders, with the drafts that
+    lie in it, sorted by path. A FIFO, a device or a dangling link is listed too: the loader
+    reports it rather than skip it silently."""
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such catalogue folder")
     found = {p for p in folder.rglob("*.yaml") if not p.is_dir()}
