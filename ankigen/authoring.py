@@ -1,18 +1,31 @@
 """``ankigen new``: add one rule to a catalogue file, proved before anything is written.
 
 The new rule is appended to the file's ``rules:`` list with ruamel.yaml's round-trip mode, which
-keeps the file's comments, quotes, blank lines and indentation. The file with the new rule is
-then read by the real loader, together with the other files of its folder (in a temporary copy),
-so every check of ``ankigen check`` applies: the id's form and uniqueness, the expressions'
-syntax, the helpers of the file's ``define:``. Only when the loader accepts it and its derivative
-is proved is the file replaced (atomically); a refused rule leaves it byte for byte unchanged.
+keeps the file's comments, quotes, blank lines and indentation; every line of the file keeps its
+own line ending, and the new lines take the file's usual one. A change ruamel cannot make as a
+pure insertion (a ``rules:`` list in flow style, an indentation it cannot reproduce) is refused
+with the rule to paste by hand. The file with the new rule is then read by the real loader,
+together with the other files of its folder, so every check of ``ankigen check`` applies: the
+id's form and uniqueness, the expressions' syntax, the helpers of the file's ``define:``. Only
+when the loader accepts it and its derivative is proved is the file replaced (atomically); a
+refused rule leaves it byte for byte unchanged.
+
+Two ``ankigen new`` at once in one folder take turns (a lock on the folder, held from reading the
+file to writing it), so neither loses the other's rule, nor can they add one id to two files. A
+``--file`` that is a symbolic link is refused rather than replaced by a copy: the rename that
+writes the file atomically would replace the link, and the loader reads a link only within its
+catalogue folder, where the target is in most cases read already.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
-import tempfile
-from dataclasses import dataclass, replace
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +35,10 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from ankigen.catalogue import catalogue_files, load_catalogue
+from ankigen.catalogue import load_catalogue, read_catalogue_file
 from ankigen.errors import (
-    CatalogueError,
     Location,
+    OutputError,
     Problem,
     UsageError,
 )
@@ -33,6 +46,7 @@ from ankigen.files import write_atomically
 from ankigen.model import Rule, Verdict
 
 NEW_FILE_LAYOUT = (2, 4, 2)  # ruamel's (mapping, sequence, offset): "rules:\n  - id: ..."
+LOCK_WAIT = 60.0  # seconds to wait for another ankigen new in the same folder
 
 
 @dataclass(frozen=True)
@@ -65,25 +79,64 @@ def add_rule(path: Path, new: NewRule, deck: str | None = None, timeout: float =
     or raise without touching the file if the rule is refused or not proved."""
     if path.suffix != ".yaml":
         raise UsageError(f"{path}: a catalogue file must end in .yaml (other files are not read)")
-    original = _read(path)
-    if original is None:
-        if deck is None:
-            raise UsageError(f"{path}: no such file; give --deck to create it")
-        if not path.parent.is_dir():
-            raise UsageError(f"{path.parent}: no such catalogue folder")
-        text = _dump(_new_file(deck, new), NEW_FILE_LAYOUT)
-    else:
-        text = _appended(path, original.replace("\r\n", "\n"), new, deck)
-    rule = _load_rule(path, text, new.id)
-    from ankigen.verify import verify_rules  # sympy: only once the rule has loaded
+    if path.is_symlink():
+        raise UsageError(
+            f"{path}: the file is a symbolic link; give --file the file it points to, "
+            f"{os.path.realpath(path)}, so that the link is not replaced by a copy"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent}: no such catalogue folder")
+    with _folder_locked(path.parent):
+        original = _read(path)
+        if original is None:
+            if deck is None:
+                raise UsageError(f"{path}: no such file; give --deck to create it")
+            text = _dump(_new_file(deck, new), NEW_FILE_LAYOUT)
+        else:
+            text = _appended(path, original, new, deck)
+        rule = _load_rule(path, text, new.id)
+        from ankigen.verify import verify_rules  # sympy: only once the rule has loaded
 
-    (verdict,) = verify_rules((rule,), timeout=timeout, jobs=1)
-    if not verdict.proved:
-        from ankigen.build import CheckReport
+        (verdict,) = verify_rules((rule,), timeout=timeout, jobs=1)
+        if not verdict.proved:
+            from ankigen.build import CheckReport
 
-        raise CheckReport((rule,), (verdict,)).error()
-    _write(path, text, original)
+            raise CheckReport((rule,), (verdict,)).error()
+        _write(path, text, original)
     return AddedRule(path, rule, verdict, created=original is None)
+
+
+@contextlib.contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """Hold the folder's lock for ``ankigen new``, waiting at most :data:`LOCK_WAIT` seconds.
+
+    The lock is ``flock`` on the folder itself: it covers a file not created yet and the other
+    files whose ids the new rule must not repeat, it leaves no file behind, and the system drops
+    it when its process ends, however it ends. (A lock on the file would not do: the atomic
+    rename gives the file a new inode, which a third writer could lock meanwhile.)
+    """
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError as error:
+        raise OutputError(f"{folder}: cannot lock the folder: {error.strerror}") from None
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(
+                        f"{folder}: another ankigen new has been adding a rule in this folder "
+                        f"for {LOCK_WAIT:.0f} s; try again once it is done"
+                    ) from None
+                time.sleep(0.05)
+            except OSError as error:
+                raise OutputError(f"{folder}: cannot lock the folder: {error.strerror}") from None
+        yield
+    finally:
+        os.close(handle)  # releases the lock
 
 
 # --- writing YAML ---------------------------------------------------------------------------------
@@ -137,9 +190,10 @@ def _dump(data: Any, layout: tuple[int, int, int]) -> str:
 
 
 def _appended(path: Path, original: str, new: NewRule, deck: str | None) -> str:
-    """The file's text with the rule appended to its ``rules:`` list, all else kept as it was."""
+    """The file's text with the rule appended to its ``rules:`` list, all else kept as it was,
+    each line with its own line ending."""
     try:
-        data, layout = _round_trip(original)
+        data, layout = _round_trip(original.replace("\r\n", "\n"))
     except YAMLError as error:
         load_catalogue([path.parent])  # raises the loader's located message, if it has one
         raise UsageError(f"{path}: cannot read the file: {error}") from None
@@ -147,21 +201,42 @@ def _appended(path: Path, original: str, new: NewRule, deck: str | None) -> str:
     if not isinstance(rules, CommentedSeq):
         load_catalogue([path.parent])
         raise UsageError(f"{path}: cannot add a rule: the file has no 'rules:' list")
+    if rules.fa.flow_style():
+        raise _by_hand(
+            path,
+            "the file's 'rules:' list is in flow style ([...]), which ankigen new would have to "
+            "rewrite",
+            new,
+            flow=True,
+        )
     if layout is None:
-        raise UsageError(
-            f"{path}: cannot add a rule without rewriting the file's layout; add it by hand:\n"
-            + _dump(CommentedSeq([_rule_map(new)]), NEW_FILE_LAYOUT).rstrip()
+        raise _by_hand(
+            path, "ankigen new cannot add a rule without rewriting the file's layout", new
         )
     if deck is not None and str(data.get("deck", "")).strip() != deck.strip():
         raise UsageError(
             f"{path}: the file's deck is {str(data.get('deck'))!r}; --deck is for a new file"
         )
     spaced = _rules_spaced(original, rules)
-    rules.fa.set_block_style()
     rules.append(_rule_map(new))
     if spaced:
         rules.yaml_set_comment_before_after_key(len(rules) - 1, before="\n")
-    return _dump(data, layout)
+    text = _inserted(original, _dump(data, layout))
+    if text is None:
+        raise _by_hand(path, "ankigen new cannot add a rule without changing other lines", new)
+    return text
+
+
+def _by_hand(path: Path, why: str, new: NewRule, *, flow: bool = False) -> UsageError:
+    """The refusal to rewrite a file, with the rule to paste in by hand."""
+    if flow:
+        rule = CommentedSeq([_rule_map(new)])
+        rule.fa.set_flow_style()
+        text = _dump(rule, NEW_FILE_LAYOUT).strip()[1:-1]  # {id: ..., ...} without the [ ]
+    else:
+        text = _dump(CommentedSeq([_rule_map(new)]), NEW_FILE_LAYOUT).rstrip()
+    problem = Problem(f"{why}; add the rule by hand:", Location(path), more=tuple(text.split("\n")))
+    return UsageError([problem])
 
 
 def _round_trip(text: str) -> tuple[Any, tuple[int, int, int] | None]:
@@ -190,68 +265,62 @@ def _rules_spaced(text: str, rules: CommentedSeq) -> bool:
 
 
 def _load_rule(path: Path, text: str, rule_id: str) -> Rule:
-    """The new rule as the loader reads it from ``text`` beside the other files of its folder;
-    every problem is reported at the real files' paths."""
-    folder = path.parent
-    with tempfile.TemporaryDirectory(prefix="ankigen-new-") as temporary:
-        root = Path(temporary)
-        for file in catalogue_files([folder]):
-            copy = root / file.relative_to(folder)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                copy.write_bytes(file.read_bytes())
-            except OSError as error:
-                raise UsageError(f"{file}: cannot read the file: {error.strerror}") from None
-        (root / path.name).write_text(text, encoding="utf-8")
-        try:
-            catalogue = load_catalogue([root])
-        except CatalogueError as error:
-            raise CatalogueError([_moved(p, root, folder) for p in error.problems]) from None
-    rule = next(r for r in catalogue.rules if r.id == rule_id.strip())
-    return replace(
-        rule,
-        location=_moved_location(rule.location, root, folder),
-        derivative_location=_moved_location(rule.derivative_location, root, folder),
-    )
-
-
-def _moved(problem: Problem, root: Path, folder: Path) -> Problem:
-    """The problem at the real file's path, also where its message names a file ("first used
-    at ...")."""
-    message = problem.message
-    for copy in sorted(root.rglob("*.yaml"), key=lambda p: -len(str(p))):
-        message = message.replace(
-            str(Location(copy)), str(Location(folder / copy.relative_to(root)))
-        )
-    location = problem.location and _moved_location(problem.location, root, folder)
-    return replace(problem, message=message, location=location)
-
-
-def _moved_location(location: Location, root: Path, folder: Path) -> Location:
-    try:
-        return replace(location, path=folder / location.path.relative_to(root))
-    except ValueError:
-        return location
+    """The new rule as the loader reads it from ``text`` in place of the file, beside the other
+    files of its folder."""
+    catalogue = load_catalogue([path.parent], {path: text})
+    return next(r for r in catalogue.rules if r.id == rule_id.strip())
 
 
 # --- files ----------------------------------------------------------------------------------------
 
 
 def _read(path: Path) -> str | None:
-    """The file's text (line endings as they are), or None if there is no file."""
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except FileNotFoundError:
+    """The file's text (line endings as they are), or None if there is no file; read as the
+    loader reads it (a regular file, at most 5 MB), and refused with the loader's message."""
+    if not path.exists():
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise UsageError(f"{path}: cannot read the file: {reason}") from None
+    raw = read_catalogue_file(path, path.parent)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: cannot read the file: not UTF-8 text") from None
+
+
+def _inserted(original: str, text: str) -> str | None:
+    """``text``, which ruamel wrote with LF line endings, in the line endings of ``original``:
+    the lines kept from it end as they did, and the inserted lines in the file's usual ending
+    (CRLF where most lines end so, else LF). None if ``text`` is not ``original`` with lines
+    inserted in one place: then ruamel changed a line that the author wrote."""
+    old, new = _lines(original), _lines(text)
+    head = 0
+    while head < min(len(old), len(new)) and old[head][0] == new[head][0]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail][0] == new[-1 - tail][0]:
+        tail += 1
+    if head + tail != len(old):
+        return None
+    endings = [ending for _, ending in old]
+    usual = "\r\n" if endings.count("\r\n") > endings.count("\n") else "\n"
+    lines = [
+        *old[:head],
+        *((content, usual) for content, _ in new[head : len(new) - tail]),
+        *old[len(old) - tail :],
+    ]
+    return "".join(
+        content + (ending or (usual if number < len(lines) - 1 else ""))
+        for number, (content, ending) in enumerate(lines)
+    )
+
+
+def _lines(text: str) -> list[tuple[str, str]]:
+    """The lines of ``text`` as (content, ending), the ending "\\r\\n", "\\n" or "" (last line)."""
+    *ended, last = text.split("\n")
+    lines = [(line[:-1], "\r\n") if line.endswith("\r") else (line, "\n") for line in ended]
+    return [*lines, (last, "")] if last else lines
 
 
 def _write(path: Path, text: str, original: str | None) -> None:
-    """Replace ``path`` atomically, in the file's own line endings and permissions."""
-    if original is not None and "\r\n" in original:
-        text = text.replace("\n", "\r\n")
+    """Replace ``path`` atomically, keeping its permissions."""
     mode = path.stat().st_mode & 0o777 if original is not None else 0o644
     write_atomically(path, text.encode("utf-8"), what="file", mode=mode)

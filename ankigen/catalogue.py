@@ -1,7 +1,9 @@
 """The load stage: read catalogue folders into a :class:`~ankigen.model.Catalogue`.
 
 Every ``*.yaml`` file of every folder is read (sorted by path) with PyYAML's *safe* composer,
-which keeps each value's line so that every mistake can be reported where it was made. The
+which keeps each value's line so that every mistake can be reported where it was made. Only a
+regular file of at most 5 MB that lies in its catalogue folder is read at all (see
+:func:`read_catalogue_file`); any other ``*.yaml`` entry is reported, never skipped silently. The
 files are checked against the format documented in the README: required and unknown keys (with
 a "did you mean"), types, duplicate keys, rule ids, and every expression through the whitelist
 parser. All problems of all files are collected and raised together as one
@@ -10,8 +12,9 @@ parser. All problems of all files are collected and raised together as one
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -26,11 +29,13 @@ from ankigen.expressions import (
     ExpressionError,
     Node,
     Scope,
+    exact_number,
     parse_expression,
     parse_signature,
     variables,
     walk,
 )
+from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
 from ankigen.latex import function_name as latex_function_name
 from ankigen.latex import name as latex_name
 from ankigen.model import Assumption, Catalogue, PlotSettings, Rule
@@ -55,24 +60,36 @@ PLOT_KEYS = ("x", "y", "values")
 RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
 
 
+def _folder_files(folder: Path, drafts: Mapping[Path, str]) -> list[Path]:
+    """The ``*.yaml`` entries of ``folder`` and below that are not folders, with the drafts that
+    lie in it, sorted by path. A FIFO, a device or a dangling link is listed too: the loader
+    reports it rather than skip it silently."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such catalogue folder")
+    found = {p for p in folder.rglob("*.yaml") if not p.is_dir()}
+    found.update(p for p in drafts if p.is_relative_to(folder))
+    return sorted(found)
+
+
 def catalogue_files(folders: Sequence[Path]) -> list[Path]:
-    """The ``*.yaml`` files of the folders, sorted by path within each folder."""
-    files: list[Path] = []
-    for folder in folders:
-        if not folder.is_dir():
-            raise UsageError(f"{folder}: no such catalogue folder")
-        files.extend(sorted(p for p in folder.rglob("*.yaml") if p.is_file()))
-    return files
+    """The ``*.yaml`` entries of the folders, as the loader will read them: the inputs of a run."""
+    return [path for folder in folders for path in _folder_files(folder, {})]
 
 
-def load_catalogue(folders: Sequence[Path]) -> Catalogue:
-    """Read and check every catalogue file of ``folders``; raise one error listing all problems."""
-    files = catalogue_files(folders)
+def load_catalogue(folders: Sequence[Path], drafts: Mapping[Path, str] | None = None) -> Catalogue:
+    """Read and check every catalogue file of ``folders``; raise one error listing all problems.
+
+    ``drafts`` maps a file's path (``folder / name``, which need not exist yet) to the text to read
+    in its place: ``ankigen new`` checks a file with its new rule, beside the others, before
+    writing it.
+    """
+    drafts = drafts or {}
+    files = [(folder, path) for folder in folders for path in _folder_files(folder, drafts)]
     problems: list[Problem] = []
     rules: list[Rule] = []
     first_seen: dict[str, Location] = {}
-    for path in files:
-        reader = _FileReader(path)
+    for folder, path in files:
+        reader = _FileReader(path, folder, drafts.get(path))
         for rule in reader.read():
             if rule.id in first_seen:
                 reader.problems.append(
@@ -92,7 +109,32 @@ def load_catalogue(folders: Sequence[Path]) -> Catalogue:
     if not rules:
         where = ", ".join(str(f) for f in folders) or "no catalogue folder was given"
         raise CatalogueError(f"{where}: no rules found (a catalogue is a folder of *.yaml files)")
-    return Catalogue(tuple(rules), tuple(files))
+    return Catalogue(tuple(rules), tuple(path for _, path in files))
+
+
+def read_catalogue_file(path: Path, folder: Path) -> bytes:
+    """The bytes of the catalogue file ``path`` found in ``folder``, or a :class:`CatalogueError`
+    at the file for one that is not read: a symbolic link out of the folder (its text would be
+    echoed in the messages) or to nothing, what is not a regular file (a FIFO would block, a link
+    to /dev/zero never end), or a file over 5 MB (refused before it is read)."""
+    real = Path(os.path.realpath(path))
+    if path.is_symlink() and not real.exists():
+        raise _unread(path, "the file is a symbolic link to nothing (a missing file or a loop)")
+    if not real.is_relative_to(os.path.realpath(folder)):
+        raise _unread(path, "the file is a symbolic link to a file outside the catalogue folder")
+    try:
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except NotARegularFile:
+        message = "the file is not a regular file (a FIFO, a device or a socket)"
+    except FileTooLarge as error:
+        message = f"the file is {error.size / 1e6:.1f} MB; a catalogue file may be at most 5 MB"
+    except OSError as error:
+        message = f"cannot read the file: {error.strerror or error}"
+    raise _unread(path, message)
+
+
+def _unread(path: Path, message: str) -> CatalogueError:
+    return CatalogueError([Problem(message, Location(path))])
 
 
 # --- reading YAML with lines ---------------------------------------------------------------------
@@ -125,8 +167,10 @@ _KINDS = {
 class _FileReader:
     """Reads one catalogue file, collecting its problems instead of stopping at the first."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, folder: Path, draft: str | None = None) -> None:
         self.path = path
+        self.folder = folder  # the catalogue folder the file was found in
+        self.draft = draft  # the text to read instead of the file's
         self.problems: list[Problem] = []
         self.nodes = 0
         self.open_nodes: set[int] = set()  # the nodes being converted: an alias cycle shows here
@@ -159,15 +203,8 @@ class _FileReader:
                 yield rule
 
     def _compose(self) -> _Value | None:
-        try:
-            raw = self.path.read_bytes()
-        except OSError as error:
-            self.problem(f"cannot read the file: {error.strerror or error}")
-            return None
-        if len(raw) > MAX_FILE_BYTES:
-            self.problem(
-                f"the file is {len(raw) / 1e6:.1f} MB; a catalogue file may be at most 5 MB"
-            )
+        raw = self._bytes()
+        if raw is None:
             return None
         try:
             text = raw.decode("utf-8-sig")
@@ -202,6 +239,15 @@ class _FileReader:
             return self._convert(node, depth=0)
         except _TooLarge as error:
             self.problem(str(error), error.line)
+            return None
+
+    def _bytes(self) -> bytes | None:
+        if self.draft is not None:
+            return self.draft.encode("utf-8")
+        try:
+            return read_catalogue_file(self.path, self.folder)
+        except CatalogueError as error:
+            self.problems.extend(error.problems)
             return None
 
     def _convert(self, node: yaml.Node, depth: int) -> _Value:
@@ -528,14 +574,19 @@ class _FileReader:
         return low, high
 
     def _number(self, value: _Value, what: str, rule_id: str | None) -> Fraction | None:
+        """A plot number: a YAML int or float, made exact only once the expression parser's
+        limits on digits and exponent accept its text."""
         if value.tag in ("int", "float") and isinstance(value.data, str):
+            text = value.data.replace("_", "")
+            negative = text.startswith("-")
             try:
-                number = Fraction(value.data.replace("_", ""))
-            except (ValueError, ZeroDivisionError):
-                pass
-            else:
-                if abs(number) <= MAX_PLOT_NUMBER:
-                    return number
+                number = exact_number(text[1:] if text.startswith(("-", "+")) else text)
+            except ExpressionError as error:
+                self.problem(f"{what}: {error.reason}", value.line, rule_id)
+                return None
+            number = -number if negative else number
+            if abs(number) <= MAX_PLOT_NUMBER:
+                return number
         self.problem(
             f"{what} must be a number of moderate size, not {_shown(value)}", value.line, rule_id
         )
@@ -681,5 +732,10 @@ class _NotText(Exception):
     pass
 
 
-def _shown(value: _Value) -> str:
-    return repr(value.data) if isinstance(value.data, str) else value.kind()
+def _shown(value: _Value, limit: int = 60) -> str:
+    """A value as a message quotes it: text cut to ``limit`` characters (a megabyte of it would
+    flood the terminal), anything else in words."""
+    if not isinstance(value.data, str):
+        return value.kind()
+    text = value.data
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -17,6 +17,7 @@ import click
 
 from ankigen import __version__
 from ankigen.build import CheckReport, Options
+from ankigen.errors import UsageError
 
 _folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
 _bundled = click.option(
@@ -370,7 +371,17 @@ def new(
     def field(value: str | None, prompt: str, default: str | None = None) -> str:
         if value is not None or not ask:
             return value or default or ""
-        return str(click.prompt(prompt, default=default, show_default=bool(default)))
+        try:
+            return str(click.prompt(prompt, default=default, show_default=bool(default)))
+        except click.Abort as abort:
+            # click turns the end of standard input into Abort, like Ctrl-C; it is a usage error.
+            if isinstance(abort.__context__, EOFError):
+                click.echo(err=True)  # end the prompt's line
+                raise UsageError(
+                    f"no answer for {prompt!r}: standard input ended; nothing was written "
+                    "(give the rule's fields as options to run without prompts)"
+                ) from None
+            raise
 
     path = Path(field(str(path) if path else None, "Catalogue file"))
     if deck is None and ask and not path.exists():

@@ -14,12 +14,15 @@ Exit codes of the ``ankigen`` command:
 
 Every error carries its problems as data (:class:`Problem`: file, line, rule id, message) and
 formats them in one place, one line each, so that a catalogue with three mistakes yields three
-located lines in a single run.
+located lines in a single run. That place also escapes what could act on a terminal (see
+:func:`printable`): a file name or a YAML key can neither colour it nor forge a line.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +43,16 @@ class Location:
     line: int | None = None
 
     def __str__(self) -> str:
-        shown = _display_path(self.path)
+        shown = printable(_display_path(self.path))
         return f"{shown}:{self.line}" if self.line is not None else shown
 
 
 def _display_path(path: Path) -> str:
-    """A path relative to the working folder when it lies below it, else as given."""
+    """A path relative to the working folder when it lies below it, else as given. (A link is
+    named, not its target: only the folders on the way are resolved, which never fails.)"""
+    real = Path(os.path.realpath(path.parent), path.name)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(real.relative_to(os.path.realpath(Path.cwd())))
     except ValueError:
         return str(path)
 
@@ -59,6 +64,7 @@ class Problem:
     message: str
     location: Location | None = None
     rule_id: str | None = None
+    more: tuple[str, ...] = ()  # lines shown under the message, such as YAML to copy
 
     def __str__(self) -> str:
         parts = []
@@ -67,7 +73,24 @@ class Problem:
         if self.rule_id is not None:
             parts.append(f"rule '{self.rule_id}'")
         parts.append(self.message)
-        return ": ".join(parts)
+        return "\n".join(printable(line) for line in (": ".join(parts), *self.more))
+
+
+# Control characters (escape sequences, line breaks), format characters (bidirectional
+# overrides), line and paragraph separators, and the lone surrogates by which Python spells the
+# bytes of a file name that is not UTF-8.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could act on a terminal written as its Python escape
+    (``\\x1b``, ``\\n``, ``\\u202e``, ``\\udcff``), the rest unchanged."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in _UNPRINTABLE
+        else char
+        for char in text
+    )
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

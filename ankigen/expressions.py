@@ -317,14 +317,7 @@ class _Builder:
         # ast.get_source_segment would split the whole source into lines for every number.
         end = node.end_col_offset if node.end_col_offset is not None else node.col_offset
         text = self.utf8[node.col_offset : end].decode() or repr(node.value)
-        if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
-            raise ExpressionError(f"the number {text[:20]}… has more than {MAX_DIGITS} digits")
-        if not _DECIMAL.fullmatch(text):
-            raise ExpressionError(f"write {text} as a plain decimal number")
-        _mantissa, _, exponent = text.lower().partition("e")
-        if exponent and abs(int(exponent)) > MAX_EXPONENT:
-            raise ExpressionError(f"the number {text} is too large")
-        return Num(Fraction(text), text)
+        return Num(exact_number(text), text)
 
     def name(self, name: str) -> Node:
         if name.startswith("_") or not VARIABLE_NAME.fullmatch(name):
@@ -459,6 +452,27 @@ def _describe(node: ast.AST) -> str:
         case ast.Constant():
             return "a number"
     return _FORBIDDEN.get(type(node), f"'{ast.unparse(node)[:40]}'")
+
+
+def exact_number(text: str) -> Fraction:
+    """The exact value of a plain decimal number such as ``2.5``, ``.5`` or ``1e-3`` (no sign),
+    for expressions and plot settings alike.
+
+    Its size is checked on the text, before it is made exact: at most :data:`MAX_DIGITS` digits
+    and an exponent within ±:data:`MAX_EXPONENT`, so ``1e-99999999`` is refused at once instead of
+    computing a hundred-million-digit power of ten. Raises :class:`ExpressionError`.
+    """
+    if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
+        raise ExpressionError(f"the number {text[:20]}… has more than {MAX_DIGITS} digits")
+    if not _DECIMAL.fullmatch(text):
+        raise ExpressionError(f"write {text} as a plain decimal number")
+    _mantissa, _, exponent = text.lower().partition("e")
+    if exponent and abs(int(exponent)) > MAX_EXPONENT:
+        size = "small" if int(exponent) < 0 else "large"
+        raise ExpressionError(
+            f"the number {text} is too {size} (the exponent is limited to ±{MAX_EXPONENT})"
+        )
+    return Fraction(text)
 
 
 # --- size limits on constants --------------------------------------------------------------------

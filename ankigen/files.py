@@ -1,10 +1,10 @@
 """Reading files that may be hostile, and writing files so that they are never seen half-written.
 
-Every file ankigen reads from a place a user or another program controls (the lock file, a
-catalogue file, a cache entry) may be something other than a file: a FIFO, whose ``open`` blocks
-until a writer comes, or a symbolic link to ``/dev/urandom``, which never ends.
-:func:`read_regular_file` opens without blocking, checks on the opened descriptor (so the check
-and the read see the same file) that it is a regular file, and reads at most a given size.
+Every file ankigen reads from a place a user or another program controls (a catalogue file,
+the lock file, a cache entry) may be something other than a file: a FIFO, whose ``open`` blocks
+until a writer comes, a symbolic link to ``/dev/urandom``, which never ends, or a 4 GB sparse
+file. :func:`read_regular_file` opens only a regular file, without blocking, checks again on the
+opened descriptor, and reads at most a given size, checked before a byte is read.
 
 Every file ankigen writes (the deck, the lock file, a catalogue file it appends to, the preview)
 is written to a temporary file in the same folder and renamed over the target only when
@@ -26,50 +26,61 @@ from ankigen.errors import OutputError
 
 
 class UnsuitableFileError(OSError):
-    """:func:`read_regular_file` refused the file: it is not a regular file (``errno`` EINVAL)
-    or it is larger than allowed (``errno`` EFBIG). ``strerror`` says which, for a message such
-    as ``f"{path}: cannot read the lock file: {error.strerror}"``."""
+    """:func:`read_regular_file` refused the file; ``strerror`` says why, for a message such as
+    ``f"{path}: cannot read the lock file: {error.strerror}"``."""
 
 
-def read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of the regular file at ``path`` (symbolic links followed), at most ``max_bytes``.
+class NotARegularFile(UnsuitableFileError):
+    """The path is a FIFO, a device, a socket or a folder: reading it could block for ever or
+    never end (``errno`` EINVAL)."""
 
-    Never blocks and never reads more than ``max_bytes + 1`` bytes, whatever ``path`` is.
-    Raises :class:`FileNotFoundError` when there is no such file, :class:`UnsuitableFileError`
-    when it is a FIFO, device, socket or folder, or holds more than ``max_bytes`` bytes (even
-    if it grows while being read), and any other :class:`OSError` that opening or reading raises.
+    def __init__(self, path: Path, mode: int) -> None:
+        super().__init__(errno.EINVAL, f"not a regular file (a {_kind(mode)})", str(path))
+
+
+class FileTooLarge(UnsuitableFileError):
+    """The file holds more than ``limit`` bytes; ``size`` is its size, at least (``errno``
+    EFBIG)."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"larger than the limit of {_size(limit)}", str(path))
+        self.size = size
+        self.limit = limit
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (symbolic links followed), if it holds at most
+    ``limit`` bytes.
+
+    Nothing but a regular file is opened (a device could act on being opened), and it is opened
+    without blocking (a FIFO swapped in meanwhile would wait for a writer for ever) and checked
+    again once open. Its size is checked before reading, and at most ``limit + 1`` bytes are read,
+    so a file that grows meanwhile costs no more memory either.
+
+    Raises :class:`NotARegularFile`, :class:`FileTooLarge`, or the ``OSError`` of opening or
+    reading (``FileNotFoundError`` for a missing file or a dangling link, ``PermissionError``...).
     """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(path, mode)
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever.
     # O_NOCTTY: opening a terminal must not make it this process's controlling terminal.
-    # (Both are POSIX; where they do not exist, there are no FIFOs to block on either.)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise UnsuitableFileError(
-                errno.EINVAL, f"not a regular file (a {_kind(status.st_mode)})", str(path)
-            )
-        if status.st_size > max_bytes:
-            raise _too_large(path, max_bytes)
-        chunks, size = [], 0
-        while size <= max_bytes:
-            chunk = os.read(descriptor, max_bytes + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > max_bytes:  # it grew since fstat
-            raise _too_large(path, max_bytes)
-        return b"".join(chunks)
-    finally:
-        os.close(descriptor)
-
-
-def _too_large(path: Path, max_bytes: int) -> UnsuitableFileError:
-    return UnsuitableFileError(
-        errno.EFBIG, f"larger than the limit of {_size(max_bytes)}", str(path)
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_NOCTTY", 0)
+        | getattr(os, "O_CLOEXEC", 0)
     )
+    with open(os.open(path, flags), "rb", closefd=True) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(path, info.st_mode)
+        if info.st_size > limit:
+            raise FileTooLarge(path, info.st_size, limit)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(path, len(data), limit)
+    return data
 
 
 _KINDS = (

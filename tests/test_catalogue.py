@@ -4,20 +4,24 @@ runs."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
+import processes
 import pytest
 import sympy as sp
 from bundled_ids import ADDED_IDS, LESSON_IDS
+from click.testing import Result
 
 from ankigen import catalogue
 from ankigen.catalogue import MAX_FILE_BYTES, load_catalogue
 from ankigen.errors import CatalogueError, Problem
 from ankigen.expressions import BinOp, Const, Num, Var
+from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
 from ankigen.model import Catalogue, Rule
 from ankigen.symbolic import Translator
 
@@ -629,3 +633,111 @@ def test_libyaml_and_the_pure_parser_read_the_bundled_catalogue_alike(
 
     monkeypatch.setattr(catalogue, "_LIBYAML_LIMITS_NESTING", False)
     assert load_catalogue([folder()]) == bundled_catalogue
+
+
+# --- hostile files: what is not read, and how it is named ---------------------------------------
+
+
+def test_a_huge_sparse_file_is_refused_by_its_size_before_a_byte_is_read(
+    make_catalogue: MakeCatalogue,
+) -> None:
+    """A 3 GB file (sparse: it takes no disk) next to a good one: `ankigen list` with 1.5 GB of
+    address space refuses it by its size, located, where it used to read it into memory."""
+    folder = make_catalogue(good=GOOD)
+    with (folder / "huge.yaml").open("wb") as handle:
+        handle.truncate(3 * 1024**3)
+    result = processes.run(["list", folder.name], folder.parent, processes.LIMIT)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f"{folder.name}/huge.yaml: the file is 3221.2 MB; a catalogue file may be at most 5 MB\n"
+    )
+
+
+NOT_REGULAR = "the file is not a regular file (a FIFO, a device or a socket)"
+
+
+def test_a_fifo_named_yaml_is_reported_and_never_waited_on(make_catalogue: MakeCatalogue) -> None:
+    """A FIFO would block the reader until someone writes to it: it is refused unopened."""
+    folder = make_catalogue(good=GOOD)
+    os.mkfifo(folder / "pipe.yaml")
+    assert_problems(problems_of(folder), [("pipe.yaml", None, None, NOT_REGULAR)])
+
+
+def test_a_link_to_a_device_is_refused_and_never_read(make_catalogue: MakeCatalogue) -> None:
+    """A link to /dev/zero would never end: it is refused (it leads out of the folder), and the
+    reading helper itself refuses a device, whatever the path leading to it."""
+    folder = make_catalogue(good=GOOD)
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    (problem,) = problems_of(folder)
+    assert summary(problem)[0] == "zero.yaml"
+    with pytest.raises(NotARegularFile):
+        read_regular_file(folder / "zero.yaml", 10)
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path) -> None:
+    """/proc files report a size of 0: the read itself stops after the limit."""
+    with pytest.raises(FileTooLarge):
+        read_regular_file(Path("/proc/self/maps"), 10)
+    assert read_regular_file(Path("/proc/self/maps"), MAX_FILE_BYTES).endswith(b"\n")
+
+
+def test_a_link_out_of_the_catalogue_folder_is_refused_without_echoing_its_target(
+    make_catalogue: MakeCatalogue, tmp_path: Path
+) -> None:
+    """A shared catalogue's link to a private file would show its lines in the messages."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root-password: hunter2\n", encoding="utf-8")
+    folder = make_catalogue(good=GOOD)
+    (folder / "notes.yaml").symlink_to(secret)
+    (problem,) = problems_of(folder)
+    assert summary(problem) == (
+        "notes.yaml",
+        None,
+        None,
+        "the file is a symbolic link to a file outside the catalogue folder",
+    )
+    assert "hunter2" not in str(problem) and "secret" not in str(problem)
+
+
+def test_a_link_within_the_catalogue_folder_is_read(make_catalogue: MakeCatalogue) -> None:
+    """Links that stay inside the folder are fine (here to a file the loader does not list)."""
+    folder = make_catalogue()
+    (folder / "sources").mkdir()
+    (folder / "sources" / "square.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "square.yaml").symlink_to(Path("sources") / "square.txt")
+    assert load_one(folder).id == "square"
+
+
+def test_a_link_to_nothing_is_reported_not_skipped(make_catalogue: MakeCatalogue) -> None:
+    """A dangling link, or a loop of links, is a file the author expects to be read."""
+    folder = make_catalogue(good=GOOD)
+    (folder / "gone.yaml").symlink_to("missing.yaml")
+    (folder / "loop.yaml").symlink_to("loop.yaml")
+    dangling = "the file is a symbolic link to nothing (a missing file or a loop)"
+    assert_problems(
+        problems_of(folder),
+        [("gone.yaml", None, None, dangling), ("loop.yaml", None, None, dangling)],
+    )
+
+
+def test_control_characters_in_a_file_name_are_escaped_in_its_messages(
+    make_catalogue: MakeCatalogue, cli: Callable[..., Result]
+) -> None:
+    """A file name cannot colour the terminal, nor forge a second error line."""
+    name = "evil\x1b[2J\nforged.yaml:1: rule 'x': all is well\r.yaml"
+    folder = make_catalogue({name: good(name="    name: [a, b]")})
+    result = cli("check", folder)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{folder.name}/evil\\x1b[2J\\nforged.yaml:1: rule 'x': all is well\\r.yaml:4: "
+        "rule 'square': 'name' must be text, not a list\n"
+    )
+
+
+def test_a_huge_value_is_quoted_cut_short_in_its_message(make_catalogue: MakeCatalogue) -> None:
+    """A megabyte-long bad value is named by its first characters, not echoed whole."""
+    folder = make_catalogue(bad=good(context="    context: Used.\n    variable: 2" + "y" * 10**6))
+    (problem,) = problems_of(folder)
+    assert problem.message == (
+        f"'variable' must be a variable name such as x or w, not '2{'y' * 58}…'"
+    )

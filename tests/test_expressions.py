@@ -385,7 +385,7 @@ BOMBS = [
     pytest.param("9^9^9", "is too large", id="caret-tower"),
     pytest.param("1" * 50, f"has more than {MAX_DIGITS} digits", id="50-digit-literal"),
     pytest.param("1e999999", "the number 1e999999 is too large", id="huge-float"),
-    pytest.param("1e-999999", "is too large", id="tiny-float"),
+    pytest.param("1e-999999", "the number 1e-999999 is too small", id="tiny-float"),
     pytest.param(
         "1+" * 1499 + "10", f"3000 characters long; the limit is {MAX_LENGTH}", id="3000-chars"
     ),

@@ -4,10 +4,12 @@ byte for byte unchanged."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import processes
 import pytest
 from click.testing import CliRunner, Result
 
@@ -367,3 +369,147 @@ def test_only_the_missing_fields_are_asked_for_and_a_new_file_asks_for_its_deck(
     assert result.exit_code == 0, result.output
     (rule,) = load_catalogue([tmp_path]).rules
     assert (rule.deck, rule.source, rule.variable) == ("My course::Powers", "A book", "x")
+
+
+# --- hostile files, two writers, the end of input -----------------------------------------------
+
+SQUARE = (
+    'deck: "Mine"\n'
+    "rules:\n"
+    "  - id: square\n"
+    "    name: Square\n"
+    "    function: x**2\n"
+    "    derivative: 2*x\n"
+    "    context: Everywhere.\n"
+)
+
+
+def cube(rule_id: str) -> list[str]:
+    """The command line of `ankigen new` adding a proved cube rule with this id to mine.yaml."""
+    return ["new", "--file", "mine.yaml", *CUBE[:1], rule_id, *CUBE[2:], *WHY]
+
+
+def test_two_at_once_on_one_file_keep_both_rules(tmp_path: Path) -> None:
+    """Three `ankigen new` started together on one file: each reads the file as the one before
+    left it, so every rule is kept (each used to read the same original and lose the others)."""
+    (tmp_path / "mine.yaml").write_text(SQUARE, encoding="utf-8")
+    started = [processes.start(cube(f"cube-{n}"), tmp_path) for n in range(3)]
+    for process in started:
+        _stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    ids = [rule.id for rule in load_catalogue([tmp_path]).rules]
+    assert sorted(ids) == ["cube-0", "cube-1", "cube-2", "square"]
+    assert (tmp_path / "mine.yaml").read_text(encoding="utf-8").startswith(SQUARE)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.yaml"]  # no lock file left
+
+
+def test_two_at_once_in_one_folder_cannot_add_one_id_to_two_files(tmp_path: Path) -> None:
+    """The lock is the folder's: the second sees the first's rule and refuses its id."""
+    (tmp_path / "mine.yaml").write_text(SQUARE, encoding="utf-8")
+    started = [
+        processes.start(["new", "--file", name, "--deck", "Mine", *CUBE, *WHY], tmp_path)
+        for name in ("one.yaml", "two.yaml")
+    ]
+    outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in started]
+    assert sorted(code for code, _ in outcomes) == [0, 2], outcomes
+    assert any("duplicate id" in stderr for _, stderr in outcomes)
+    assert [r.id for r in load_catalogue([tmp_path]).rules].count("cube-test") == 1
+
+
+def test_a_symbolic_link_is_refused_not_replaced_by_a_copy(cli: Cli, tmp_path: Path) -> None:
+    """The atomic rename would put a copy in the link's place: the link is refused, and both it
+    and its target are left as they were."""
+    target = tmp_path / "elsewhere" / "mine.yaml"
+    target.parent.mkdir()
+    target.write_text(SQUARE, encoding="utf-8")
+    (tmp_path / "cards").mkdir()
+    link = tmp_path / "cards" / "mine.yaml"
+    link.symlink_to(target)
+    result = new(cli, link, *CUBE, *WHY)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"{link}: the file is a symbolic link; give --file the file it points to, {target}"
+    )
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == SQUARE
+
+
+@pytest.mark.parametrize(
+    ("endings", "usual"),
+    [(["\n"] * 6 + ["\r\n"], "\n"), (["\r\n"] * 6 + ["\n"], "\r\n")],
+    ids=["lf-with-one-crlf", "crlf-with-one-lf"],
+)
+def test_each_line_keeps_its_ending_and_the_rule_takes_the_usual_one(
+    tmp_path: Path, endings: list[str], usual: str
+) -> None:
+    """One odd line ending used to turn the whole file to CRLF: now the file's own bytes are
+    kept, and the rule's lines end as most of the file's lines do."""
+    lines = SQUARE.splitlines()
+    original = "".join(line + ending for line, ending in zip(lines, endings, strict=True))
+    path = tmp_path / "mine.yaml"
+    path.write_bytes(original.encode("utf-8"))
+    add_rule(path, NewRule("cube", "Cube", "x**3", "3*x**2", "Features."))
+    data = path.read_bytes().decode("utf-8")
+    assert data.startswith(original)
+    added = data[len(original) :]
+    assert added == "  - id: cube\n    name: Cube\n    function: x**3\n".replace("\n", usual) + (
+        '    derivative: 3*x**2\n    context: "Features."\n'.replace("\n", usual)
+    )
+    assert [r.id for r in load_catalogue([tmp_path]).rules] == ["square", "cube"]
+
+
+def test_a_flow_style_rules_list_is_refused_with_the_rule_to_paste(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """ruamel would rewrite `rules: [...]` in block style: the file is left alone, and the
+    message gives the rule in the list's own style."""
+    path = tmp_path / "mine.yaml"
+    text = (
+        'deck: "Mine"\n'
+        "rules: [{id: square, name: Square, function: x**2, derivative: 2*x, context: E.}]\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    result = new(cli, path, *CUBE, *WHY)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "mine.yaml: the file's 'rules:' list is in flow style ([...]), which ankigen new would "
+        "have to rewrite; add the rule by hand:\n"
+        '{id: cube-test, name: Cube, function: x**3, derivative: 3*x**2, context: "Polynomial '
+        'features."}\n'
+    )
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_the_end_of_input_at_a_prompt_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
+    """Standard input closed (a script, a pipe): exit 2 naming the field, not 1 ("not proved")."""
+    result = processes.run(["new", "--file", "mine.yaml", "--deck", "Mine"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "no answer for 'Id': standard input ended; nothing was written (give the rule's fields "
+        "as options to run without prompts)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fifo_as_the_file_is_refused_and_never_waited_on(tmp_path: Path) -> None:
+    """Opening a FIFO blocks until someone writes to it: `new` used to hang there."""
+    os.mkfifo(tmp_path / "mine.yaml")
+    result = processes.run(cube("cube-test"), tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "mine.yaml: the file is not a regular file (a FIFO, a device or a socket)\n"
+    )
+
+
+def test_a_huge_file_beside_the_file_is_refused_by_its_size_not_copied(tmp_path: Path) -> None:
+    """The other files of the folder are read by the loader, 5 MB at most each: a 3 GB sparse
+    file is refused by its size (`new` used to copy it whole, here beyond its 1.5 GB of address
+    space)."""
+    (tmp_path / "mine.yaml").write_text(SQUARE, encoding="utf-8")
+    with (tmp_path / "huge.yaml").open("wb") as handle:
+        handle.truncate(3 * 1024**3)
+    result = processes.run(cube("cube-test"), tmp_path, processes.LIMIT)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "huge.yaml: the file is 3221.2 MB; a catalogue file may be at most 5 MB\n"
+    )
+    assert (tmp_path / "mine.yaml").read_text(encoding="utf-8") == SQUARE
