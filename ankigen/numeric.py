@@ -20,6 +20,7 @@ unusual node costs speed, never a wrong value.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -115,7 +116,10 @@ class _Walk:
         if isinstance(expr, sp.Add):
             return mpmath.fsum(self.value(a) for a in expr.args)
         if isinstance(expr, sp.Mul):
-            return mpmath.fprod(self.value(a) for a in expr.args)
+            product = self.value(expr.args[0])
+            for factor in expr.args[1:]:
+                product *= self.value(factor)
+            return product
         if isinstance(expr, sp.Pow):
             return self.power(expr)
         if isinstance(expr, sp.Piecewise):
@@ -130,7 +134,7 @@ class _Walk:
             return mpmath.mpf(int(number.p)) / int(number.q)
         if number in (sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise _NoValue
-        return _mp(number.evalf(self.digits), self.digits)
+        return _constant(number, self.digits)
 
     def power(self, expr: sp.Pow) -> mpmath.mpf | mpmath.mpc:
         base, exponent = (self.value(a) for a in expr.args)
@@ -250,6 +254,12 @@ def _is_kink(expr: sp.Basic) -> bool:
 
 def _is_complex(value: mpmath.mpf | mpmath.mpc) -> bool:
     return isinstance(value, mpmath.mpc) and value.imag != 0
+
+
+@functools.lru_cache(maxsize=256)
+def _constant(number: sp.Basic, digits: int) -> mpmath.mpf | mpmath.mpc:
+    """pi, E, sqrt(2)...: the same at every point, so computed once per precision."""
+    return _mp(number.evalf(digits), digits)
 
 
 def _mp(number: sp.Basic, digits: int) -> mpmath.mpf | mpmath.mpc:
