@@ -16,7 +16,7 @@ compared. The soundness of the split rests on three rules:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -43,27 +43,40 @@ class Proof:
     witness: Point | None = None
 
 
-def prove_equal(claim: sp.Expr, truth: sp.Expr, function: sp.Expr) -> Proof:
+def prove_equal(
+    claim: sp.Expr,
+    truth: sp.Expr,
+    function: sp.Expr,
+    bounds: Sequence[tuple[sp.Expr, int]] = (),
+) -> Proof:
     """Prove claim == truth everywhere off the kinks, wherever the function is defined.
 
     Smooth expressions are compared directly. Otherwise the domain is split into regions by
     the sign of each kink expression, found as resolving the expressions needs it (so a kink
     inside a kink, as in min(max(0, x), 6), is split after the inner one), and the smooth
     expressions that remain on each region are compared. A region is skipped only where it is
-    proved empty (:mod:`ankigen.regions`) or where the function itself is undefined.
+    proved empty (:mod:`ankigen.regions`) or where the function itself is undefined. Every
+    region lies within ``bounds``, the assumptions sympy cannot hold (``(p - 1, -1)``: p < 1).
     """
     if not any(_has_kinks(e) for e in (claim, truth, function)):
         if is_zero(claim - truth):
             return Proof("symbolic", ({},))
         return Proof()
+    domain: dict[sp.Expr, int] = {}
+    for expr, side in bounds:
+        canonical, factor = _canonical(expr)
+        if canonical is not None:
+            domain[canonical] = side * factor
     split = _CaseSplit(claim, truth, function)
     try:
-        regions = split.prove({})
+        regions = split.prove(domain)
     except _RegionFails as failure:
         return Proof(reason=failure.reason, witness=failure.witness)
     except _Undecided as undecided:
         return Proof(reason=undecided.reason)
-    kinks = len({k for region in regions for k in region})
+    kinks = len({k for region in regions for k in region} - set(domain))
+    if kinks == 0:  # the only kinks lay on the bounds of the assumptions (|p - 1| for p < 1)
+        return Proof("symbolic, within the assumptions", tuple(regions))
     return Proof(f"case split over {kinks} kink{'s' if kinks != 1 else ''}", tuple(regions))
 
 

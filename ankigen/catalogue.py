@@ -38,7 +38,7 @@ from ankigen.expressions import (
 from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
 from ankigen.latex import function_name as latex_function_name
 from ankigen.latex import name as latex_name
-from ankigen.model import Assumption, Catalogue, PlotSettings, Rule
+from ankigen.model import Assumption, Catalogue, Interval, PlotSettings, Rule
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # YAML values in one file, counting every use of an alias
@@ -48,7 +48,13 @@ MAX_CONTEXT = 2000
 MAX_PLOT_NUMBER = 10**9  # plot ranges and values
 RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 TAG = re.compile(r'[^\s"]+')  # also a valid ECMA-262 pattern (see ankigen.schema)
-ASSUMPTION = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=|!=|>|<)\s*0\s*")
+# An assumption compares one symbol with a number: 'x > 0', '0 < p < 1', '0 < lr', 't >= 0'.
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_ORDER = r"<=|<|>=|>"
+ASSUMPTION = re.compile(
+    rf"\s*(?:({_NUMBER})\s*({_ORDER})\s*)?([A-Za-z][A-Za-z0-9_]*)\s*(?:({_ORDER}|!=)\s*({_NUMBER}))?\s*"
+)
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 FILE_KEYS = ("deck", "tags", "define", "rules")
 FILE_REQUIRED = ("deck", "rules")
@@ -544,7 +550,7 @@ class _FileReader:
                     f"plot value for '{name}', which the rule does not use{hint}", line, rule_id
                 )
             for assumption in assumptions:
-                if assumption.symbol == name and not _satisfies(number, assumption.relation):
+                if assumption.symbol == name and not assumption.holds(number):
                     self.problem(
                         f"plot value {name} = {number} contradicts the assumption '{assumption}'",
                         line,
@@ -596,17 +602,20 @@ class _FileReader:
         if value is None:
             return ()
         items = value.data if isinstance(value.data, list) else [value]
-        result = []
+        result: list[Assumption] = []
         for item in items:
-            match = ASSUMPTION.fullmatch(item.data) if isinstance(item.data, str) else None
-            if match is None:
+            parsed = parse_assumption(item.data) if isinstance(item.data, str) else None
+            if isinstance(parsed, str):
+                self.problem(f"assumption {_shown(item)}: {parsed}", item.line, rule_id)
+            elif parsed is None:
                 self.problem(
-                    f"assumption {_shown(item)} must compare one symbol with 0, such as 'x > 0'",
+                    f"assumption {_shown(item)} must compare one symbol with numbers, such as "
+                    "'x > 0' or '0 < p < 1'",
                     item.line,
                     rule_id,
                 )
-                continue
-            result.append(Assumption(match.group(1), match.group(2)))
+            else:
+                result.extend(parsed)
         self._check_consistent(result, value.line, rule_id)
         return tuple(result)
 
@@ -616,11 +625,17 @@ class _FileReader:
         """Assumptions on one symbol must leave it an interval to vary in: 'x > 0' with 'x < 0'
         leaves nothing, 'x >= 0' with 'x <= 0' only x = 0."""
         for symbol in dict.fromkeys(a.symbol for a in assumptions):
-            mine = [a for a in assumptions if a.symbol == symbol]
-            signs = {-1, 0, 1}.intersection(*(_SIGNS_ALLOWED[a.relation] for a in mine))
-            if signs <= {0}:
+            interval = Interval.of(symbol, tuple(assumptions))
+            if interval.empty:
+                mine = [a for a in assumptions if a.symbol == symbol and a.relation != "!="]
                 listed = " and ".join(f"'{a}'" for a in mine)
-                left = f"no value for {symbol}" if not signs else f"only {symbol} = 0"
+                closed = not (interval.low_open or interval.high_open)
+                one_point = interval.low == interval.high and closed
+                left = (
+                    f"only {symbol} = {mine[0].bound_text}"
+                    if one_point
+                    else f"no value for {symbol}"
+                )
                 self.problem(f"the assumptions {listed} leave {left}", line, rule_id)
 
     def _parse(
@@ -675,16 +690,6 @@ class _FileReader:
             )
 
 
-def _satisfies(number: Fraction, relation: str) -> bool:
-    return {
-        ">": number > 0,
-        ">=": number >= 0,
-        "<": number < 0,
-        "<=": number <= 0,
-        "!=": number != 0,
-    }[relation]
-
-
 def _compose_yaml(text: str) -> yaml.Node | None:
     """The YAML's node tree, composed by libyaml where PyYAML was built with it (about ten
     times faster on the bundled catalogue: 8 ms against 90 ms). Text libyaml rejects is composed
@@ -719,13 +724,29 @@ class _TooLarge(Exception):
         self.line = line
 
 
-_SIGNS_ALLOWED = {  # the signs of a symbol each relation with 0 allows
-    ">": {1},
-    ">=": {0, 1},
-    "<": {-1},
-    "<=": {-1, 0},
-    "!=": {-1, 1},
-}
+def parse_assumption(text: str) -> tuple[Assumption, ...] | str | None:
+    """The conditions of one ``assume:`` entry; a message if it is malformed in a way worth
+    naming; None if it is no comparison at all."""
+    match = ASSUMPTION.fullmatch(text)
+    if match is None or not (match.group(2) or match.group(4)):
+        return None
+    low, low_order, symbol, order, bound = match.groups()
+    if low_order and order and (order == "!=" or (low_order[0] != order[0])):
+        return "a chain of comparisons must go one way, as in '0 < p < 1'"
+    try:
+        found = []
+        if low_order:
+            found.append(Assumption(symbol, _FLIPPED[low_order], _signed_number(low)))
+        if order:
+            found.append(Assumption(symbol, order, _signed_number(bound)))
+    except ExpressionError as error:
+        return error.reason
+    return tuple(found)
+
+
+def _signed_number(text: str) -> Fraction:
+    sign = -1 if text.startswith("-") else 1
+    return sign * exact_number(text.lstrip("+-"))
 
 
 class _NotText(Exception):

@@ -5,19 +5,22 @@ expressions. :mod:`ankigen.plots` draws them.
 The other symbols
     A rule's other symbols (a weight's input ``x``, a ``target``, a constant ``c``) take the values
     of the rule's ``plot: values:``; every other one defaults to 1, or -1 when it is assumed
-    negative (``assume: ["c < 0"]``). Should the defaults flatten the plot (a derivative constant
+    negative (``assume: ["c < 0"]``), or a value inside its assumed interval when neither lies
+    there (1/2 for ``0 < p < 1``). Should the defaults flatten the plot (a derivative constant
     on the whole range although the rule's depends on the variable, as ``n x^(n-1)`` with n = 1;
     or zero although the rule's is not, as ``1 - beta`` with beta = 1), the symbols without an
     author's value take the distinct values 2, 3, 4, ... in the order of their names instead.
     An author's value is never replaced. The legend under the plot says which values were used.
 
 The range
-    ``plot: x: [min, max]`` if given. Else (0, 5] for a variable assumed positive (``x > 0``),
-    [-5, 0) for a negative one, and [-5, 5] otherwise, narrowed to where the function has real
-    values (``ln`` and ``√`` only for x > 0 even without an assumption) or widened to show a
-    kink up to 20 away (ReLU6's at 6). The vertical limits are ``plot: y:`` if given; else both
-    curves in full, except within 5 % of the range around a break, where a pole is cut at one
-    more height of the rest of the plot (1/x shows its hyperbola, not just its pole).
+    ``plot: x: [min, max]`` if given. Else the whole interval for a variable assumed between two
+    bounds (``0 < p < 1``), (0, 5] for a variable assumed positive (``x > 0``; (a, a + 5] for
+    ``x > a``), [-5, 0) for a negative one, and [-5, 5] otherwise, narrowed to where the
+    function has real values (``ln`` and ``√`` only for x > 0 even without an assumption) or
+    widened to show a kink up to 20 away (ReLU6's at 6). The vertical limits are ``plot: y:`` if
+    given; else both curves in full, except within 5 % of the range around a break, where a
+    pole is cut at one more height of the rest of the plot (1/x shows its hyperbola, not just
+    its pole).
 
 Honest shapes
     The curves are never drawn across a point where they may jump or blow up: the zeros of the
@@ -43,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy as sp
 
-from ankigen.model import Rule
+from ankigen.model import Interval, Rule
 from ankigen.plot_media import wants_plot
 from ankigen.symbolic import Translator
 
@@ -99,7 +102,7 @@ def plot_data(rule: Rule) -> PlotData | None:
         free = [s.name for s in others if s.name not in given]
         alternative = dict(values)
         for name, value in zip(free, _ALTERNATIVES, strict=False):
-            alternative[name] = -value if _assumed_negative(rule, name) else value
+            alternative[name] = _within(Interval.of(name, rule.assumptions), value)
         f2, df2 = _substituted(function, derivative, others, alternative)
         range2, ends2 = _x_range(rule, variable, f2, df2)
         if not _boring(df2, derivative, variable, range2):
@@ -130,12 +133,23 @@ def plot_data(rule: Rule) -> PlotData | None:
 # --- evaluation -----------------------------------------------------------------------------
 
 
-def _assumed_negative(rule: Rule, name: str) -> bool:
-    return any(a.symbol == name and a.relation in ("<", "<=") for a in rule.assumptions)
-
-
 def _default_value(rule: Rule, name: str) -> Fraction:
-    return Fraction(-1) if _assumed_negative(rule, name) else Fraction(1)
+    return _within(Interval.of(name, rule.assumptions), Fraction(1))
+
+
+def _within(interval: Interval, value: Fraction) -> Fraction:
+    """``value`` if the interval holds it (its negative if that does: -1 for c < 0), else a
+    value inside: a fraction v / (v + 1) across a bounded interval (0.5 of 0 < p < 1 for 1,
+    2/3 for 2), v above a lower or below an upper bound."""
+    for candidate in (value, -value):
+        if interval.inside(candidate):
+            return candidate
+    if interval.low is not None and interval.high is not None:
+        return interval.low + (interval.high - interval.low) * value / (value + 1)
+    if interval.low is not None:
+        return interval.low + value
+    assert interval.high is not None
+    return interval.high - value
 
 
 def _substituted(
@@ -188,12 +202,18 @@ def _x_range(
 ) -> tuple[tuple[float, float], tuple[bool, bool]]:
     """The plotted range, and whether each end is open (the curves only approach it)."""
     if rule.plot.x_range is not None:
-        low, high = rule.plot.x_range
-        return (float(low), float(high)), (False, False)
-    if variable.is_positive or variable.is_nonnegative:
-        found, ends = (0.0, DEFAULT_RANGE[1]), (bool(variable.is_positive), False)
-    elif variable.is_negative or variable.is_nonpositive:
-        found, ends = (DEFAULT_RANGE[0], 0.0), (False, bool(variable.is_negative))
+        return (float(rule.plot.x_range[0]), float(rule.plot.x_range[1])), (False, False)
+    interval = Interval.of(rule.variable, rule.assumptions)
+    width = DEFAULT_RANGE[1] - DEFAULT_RANGE[0]
+    if interval.low is not None and interval.high is not None:  # 0 < p < 1: all of it, no more
+        found = (float(interval.low), float(interval.high))
+        return found, (interval.low_open, interval.high_open)
+    if interval.low is not None:
+        start = float(interval.low)
+        found, ends = (start, start + width / 2), (interval.low_open, False)
+    elif interval.high is not None:
+        end = float(interval.high)
+        found, ends = (end - width / 2, end), (False, interval.high_open)
     else:
         found, ends = DEFAULT_RANGE, (False, False)
         # Narrow [-5, 5] to where the function (else the derivative) has real values.

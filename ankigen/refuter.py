@@ -21,7 +21,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from ankigen.model import Rule
+from ankigen.model import Assumption, Interval, Rule
 from ankigen.numeric import evaluate
 from ankigen.regions import Point, Region, describe, feasibility
 
@@ -77,22 +77,20 @@ class Refuter:
         self.claim = claim.subs(stand_ins).doit()
         self.truth = truth.subs(stand_ins).doit()
         self.function = function.subs(stand_ins).doit()
-        self.symbols = sorted(
-            self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols,
-            key=str,
-        )
+        symbols = self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols
+        self.domain = _Domain(sorted(symbols, key=str), rule.assumptions)
         self.compared_pair = (self.truth, self.claim)
         self.compared = 0  # sample points where both sides had a value to compare
         self.tested: list[Point] = []
 
     def nice_points(self) -> Iterator[Point]:
         """Deterministic small rational points that respect each symbol's sign assumptions."""
-        return _sample_points(self.symbols)
+        return _sample_points(self.domain)
 
     def spread_points(self, regions: Sequence[Region]) -> Iterator[Point]:
         """Seeded points across scales, then points inside each region of the case split."""
         seed = zlib.crc32(f"{self.rule.function_text}|{self.rule.derivative_text}".encode())
-        yield from _spread_points(self.symbols, random.Random(seed))  # noqa: S311 - not secret
+        yield from _spread_points(self.domain, random.Random(seed))  # noqa: S311 - not secret
         for region in regions[:_MAX_TESTED_REGIONS]:
             if not any(self._inside(point, region) for point in self.tested):
                 yield from feasibility(_substituted(region, self.stand_ins)).points
@@ -100,8 +98,8 @@ class Refuter:
     def undefined_everywhere(self) -> str | None:
         """The message for a function or claim with no real value at any point tried."""
         for expr, what in ((self.function, "function"), (self.claim, "claim")):
-            spread = _spread_points(self.symbols, random.Random(0))  # noqa: S311 - not secret
-            points = itertools.chain(self.nice_points(), spread, _far_points(self.symbols))
+            spread = _spread_points(self.domain, random.Random(0))  # noqa: S311 - not secret
+            points = itertools.chain(self.nice_points(), spread, _far_points(self.domain))
             if all(evaluate(expr, p, PRECISION).value is None for p in points):
                 assumed = ", ".join(map(str, self.rule.assumptions))
                 domain = f" for {assumed}" if assumed else ""
@@ -208,44 +206,66 @@ def _choose_stand_ins(abstract: Sequence[sp.FunctionClass]) -> tuple[dict[sp.Bas
 _T = sp.Dummy("t", real=True)
 
 
-def _sample_points(symbols: Sequence[sp.Symbol]) -> Iterator[Point]:
-    """Deterministic rational points that respect each symbol's sign assumptions."""
-    count = len(_SAMPLE_VALUES) if symbols else 1
+class _Domain:
+    """Where each symbol may be sampled: its interval from the assumptions, less the points
+    an ``!=`` excludes."""
+
+    def __init__(self, symbols: Sequence[sp.Symbol], assumptions: tuple[Assumption, ...]) -> None:
+        self.symbols = symbols
+        self.intervals = {s: Interval.of(s.name, assumptions) for s in symbols}
+        self.excluded = {
+            s: {a.bound for a in assumptions if a.symbol == s.name and a.relation == "!="}
+            for s in symbols
+        }
+
+    def place(self, symbol: sp.Symbol, value: sp.Rational) -> sp.Rational:
+        """``value`` moved into the symbol's interval, keeping its size where it can: as it is
+        when the symbol is free, its size above a lower bound (x > 0: |value|), and a fraction
+        size / (1 + size) of the way across a bounded interval (0 < p < 1)."""
+        interval = self.intervals[symbol]
+        size = Fraction(int(abs(value).p), int(abs(value).q))
+        placed = Fraction(int(value.p), int(value.q))
+        if interval.low is not None and interval.high is not None:
+            placed = interval.low + (interval.high - interval.low) * size / (1 + size)
+        elif interval.low is not None:
+            placed = interval.low + size
+        elif interval.high is not None:
+            placed = interval.high - size
+        if placed in self.excluded[symbol]:
+            placed += Fraction(1, 7) if interval.inside(placed + Fraction(1, 7)) else 0
+        return sp.Rational(placed.numerator, placed.denominator)
+
+
+def _sample_points(domain: _Domain) -> Iterator[Point]:
+    """Deterministic small rational points within the assumptions."""
+    count = len(_SAMPLE_VALUES) if domain.symbols else 1
     for i in range(count):
         point = {}
-        for j, symbol in enumerate(symbols):
+        for j, symbol in enumerate(domain.symbols):
             value = _SAMPLE_VALUES[(i + 3 * j) % count]
-            point[symbol] = _signed(symbol, sp.Rational(value.numerator, value.denominator))
+            point[symbol] = domain.place(symbol, sp.Rational(value.numerator, value.denominator))
         yield point
 
 
-def _spread_points(symbols: Sequence[sp.Symbol], chance: random.Random) -> Iterator[Point]:
+def _spread_points(domain: _Domain, chance: random.Random) -> Iterator[Point]:
     """Points whose coordinates look irrational (seven significant digits) and spread from
     10**-3 to 10**3 in size, of both signs where the assumptions allow."""
     low, high = _SPREAD_EXPONENTS
-    for _ in range(_SPREAD_POINTS if symbols else 0):
+    for _ in range(_SPREAD_POINTS if domain.symbols else 0):
         point = {}
-        for symbol in symbols:
+        for symbol in domain.symbols:
             digits = chance.randrange(10**6, 10**7)
             exponent = chance.randrange(low, high) - 6
             value = sp.Rational(digits) * sp.Rational(10) ** exponent
-            point[symbol] = _signed(symbol, value if chance.random() < 0.5 else -value)
+            point[symbol] = domain.place(symbol, value if chance.random() < 0.5 else -value)
         yield point
 
 
-def _far_points(symbols: Sequence[sp.Symbol]) -> Iterator[Point]:
+def _far_points(domain: _Domain) -> Iterator[Point]:
     """Points far out (10**6 and 10**12, both signs), for a domain such as |x| > 10**4."""
     for size in (10**6, 10**12):
         for sign in (1, -1):
-            yield {s: _signed(s, sp.Rational(sign * size)) for s in symbols}
-
-
-def _signed(symbol: sp.Symbol, value: sp.Rational) -> sp.Rational:
-    if symbol.is_positive or symbol.is_nonnegative:
-        return abs(value)
-    if symbol.is_negative or symbol.is_nonpositive:
-        return -abs(value)
-    return value
+            yield {s: domain.place(s, sp.Rational(sign * size)) for s in domain.symbols}
 
 
 def _show_pair(

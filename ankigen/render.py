@@ -90,11 +90,28 @@ def _definitions(rule: Rule) -> str:
         definition = f"\\displaystyle {call} = {latex.latex(helper.body)}"
         lines.append(f"where {inline_math(definition)}")
     if rule.assumptions:
-        conditions = ", ".join(
-            f"{latex.name(a.symbol)} {latex.relation(a.relation)} 0" for a in rule.assumptions
-        )
-        lines.append(f"for {inline_math(conditions)}")
+        lines.append(f"for {inline_math(_conditions(rule))}")
     return "<br>".join(lines)
+
+
+def _conditions(rule: Rule) -> str:
+    """``x > 0``, ``0 < p < 1``: each symbol's assumptions, a lower and an upper bound as one
+    chain."""
+    parts = []
+    for symbol in dict.fromkeys(a.symbol for a in rule.assumptions):
+        mine = [a for a in rule.assumptions if a.symbol == symbol]
+        name = latex.name(symbol)
+        lower = [a for a in mine if a.relation in (">", ">=")]
+        upper = [a for a in mine if a.relation in ("<", "<=")]
+        if len(lower) == 1 and len(upper) == 1:
+            flipped = {">": "<", ">=": "<="}[lower[0].relation]
+            parts.append(
+                f"{lower[0].bound_text} {latex.relation(flipped)} {name} "
+                f"{latex.relation(upper[0].relation)} {upper[0].bound_text}"
+            )
+            mine = [a for a in mine if a.relation == "!="]
+        parts.extend(f"{name} {latex.relation(a.relation)} {a.bound_text}" for a in mine)
+    return ", ".join(parts)
 
 
 def _text(text: str) -> str:

@@ -88,7 +88,7 @@ _NAME = VARIABLE_NAME.pattern
 # A deck name whose parts between '::' are all non-blank ("A::B", not "A::" or "A:: ::B").
 _DECK = r"^(?!\s*::)(?!.*::\s*::)(?!.*::\s*$)[\s\S]*\S"
 _SIGNATURE = _whole(rf"\s*{_NAME}\s*\(\s*{_NAME}\s*(?:,\s*{_NAME}\s*)*\)\s*")
-_ASSUMPTION = _whole(ASSUMPTION.pattern)
+_ASSUMPTION = _whole(ASSUMPTION.pattern)  # also matches a bare name, which the loader refuses
 
 _FILE_PROPERTIES: dict[str, Schema] = {
     "deck": _text(
@@ -145,9 +145,10 @@ _RULE_PROPERTIES: dict[str, Schema] = {
     ),
     "tags": _tags("More tags for this rule, besides the file's."),
     "assume": {
-        "description": "Conditions on symbols that the proof may use and the card states, each "
-        "comparing one symbol with 0: 'x > 0', '>= 0', '< 0', '<= 0' or '!= 0'. Needed for "
-        "domains such as that of ln x. A list, or a single condition.",
+        "description": "Conditions on symbols that the proof may use, the card states and the "
+        "plot respects, each comparing one symbol with numbers: 'x > 0', 't >= 0', 'x != 0', "
+        "'p < 1', '0 < p < 1', '0 < lr'. Needed for domains such as that of ln x, and for "
+        "probabilities. A list, or a single condition.",
         "oneOf": [
             {"type": "string", "pattern": _ASSUMPTION},
             {"type": "array", "items": {"type": "string", "pattern": _ASSUMPTION}},

@@ -27,7 +27,7 @@ from ankigen.expressions import (
     TrueCond,
     Var,
 )
-from ankigen.model import Assumption
+from ankigen.model import Assumption, Interval
 
 _FUNCTIONS = {
     "exp": sp.exp,
@@ -56,13 +56,19 @@ _RELATIONS = {
     "==": sp.Eq,
     "!=": sp.Ne,
 }
-_ASSUMPTIONS = {
-    ">": "positive",
-    ">=": "nonnegative",
-    "<": "negative",
-    "<=": "nonpositive",
-    "!=": "nonzero",
-}
+
+
+def _sign_flags(name: str, assumptions: tuple[Assumption, ...]) -> dict[str, bool]:
+    """sympy's sign assumptions that the conditions on ``name`` imply."""
+    interval = Interval.of(name, assumptions)
+    flags: dict[str, bool] = {}
+    if interval.low is not None and interval.low >= 0:
+        flags["positive" if interval.low > 0 or interval.low_open else "nonnegative"] = True
+    elif interval.high is not None and interval.high <= 0:
+        flags["negative" if interval.high < 0 or interval.high_open else "nonpositive"] = True
+    if any(a.symbol == name and a.relation == "!=" and a.bound == 0 for a in assumptions):
+        flags["nonzero"] = True
+    return flags
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,20 @@ class Translator:
     definitions: Mapping[str, Definition]
 
     def symbol(self, name: str) -> sp.Symbol:
-        flags = {"real": True}
-        for assumption in self.assumptions:
-            if assumption.symbol == name:
-                flags[_ASSUMPTIONS[assumption.relation]] = True
-        return sp.Symbol(name, **flags)
+        """The real symbol, with the sign its assumptions imply (0 < p < 1: positive) as
+        sympy assumptions; the other bounds are for the case split (:func:`domain`)."""
+        return sp.Symbol(name, real=True, **_sign_flags(name, self.assumptions))
+
+    def bounds(self, symbols: set[sp.Symbol]) -> list[tuple[sp.Expr, int]]:
+        """The assumptions' bounds on ``symbols`` that sympy's sign assumptions cannot hold,
+        each as an expression and the sign it keeps: ``(p - 1, -1)`` for p < 1."""
+        found = []
+        for a in self.assumptions:
+            matching = [s for s in symbols if s.name == a.symbol]
+            if matching and a.bound != 0 and a.relation != "!=":
+                bound = sp.Rational(a.bound.numerator, a.bound.denominator)
+                found.append((matching[0] - bound, 1 if a.relation in (">", ">=") else -1))
+        return found
 
     def expr(self, node: Node, env: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
         env = env or {}

@@ -83,7 +83,8 @@ def prove(rule: Rule) -> Verdict:
     counterexample = refuter.sample(refuter.nice_points())
     if counterexample is not None:
         return Verdict(rule.id, REFUTED, counterexample)
-    proof = prove_equal(claim, truth, function)
+    bounds = translate.bounds(function.free_symbols | claim.free_symbols)
+    proof = prove_equal(claim, truth, function, bounds)
     if proof.witness is not None:  # a region where they differ, found by the case split
         counterexample = refuter.disagreement(proof.witness)
         if counterexample is not None:

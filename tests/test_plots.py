@@ -326,6 +326,27 @@ def test_a_symbol_assumed_negative_defaults_to_minus_one(make_rule: Callable[...
     assert np.nanmax(data.function.y) <= 1e-12
 
 
+def test_a_probability_is_plotted_on_its_interval_only(make_rule: Callable[..., Rule]) -> None:
+    """``0 < p < 1``: -ln p is drawn over (0, 1), never over p > 1 where it goes negative."""
+    data = data_of(make_rule("-log(p)", "-1/p", variable="p", assume='["0 < p < 1"]'))
+    assert data.x_range == (0.0, 1.0)
+    x = finite_x(data.function)
+    assert 0 < x.min() < 0.01 and 0.99 < x.max() <= 1.0
+
+
+def test_a_lower_bound_starts_the_range(make_rule: Callable[..., Rule]) -> None:
+    """``t >= 2``: the range starts at 2, not at -5."""
+    data = data_of(make_rule("sqrt(t - 2)", "1/(2*sqrt(t - 2))", variable="t", assume='["t >= 2"]'))
+    assert data.x_range[0] == 2.0
+
+
+def test_another_symbol_takes_a_value_inside_its_interval(make_rule: Callable[..., Rule]) -> None:
+    """A mixing ratio assumed 0 < r < 1 is drawn with r = 1/2, not with r = 1 (the L1 plot)."""
+    data = data_of(make_rule("r*Abs(w) + (1 - r)*w**2", "r*sign(w) + 2*(1 - r)*w",
+                             variable="w", assume='["0 < r < 1"]'))  # fmt: skip
+    assert data.values == (("r", Fraction(1, 2)),)
+
+
 def test_yaml_ranges_are_used(make_rule: Callable[..., Rule]) -> None:
     """``plot: {x: [...], y: [...]}`` sets both ranges exactly."""
     data = data_of(make_rule("x**3", "3*x**2", plot="{x: [-2, 3], y: [-1, 4.5]}"))

@@ -242,6 +242,28 @@ def test_comparisons_in_math_are_escaped(make_catalogue: Callable[..., Path]) ->
     assert "<" not in fields["Answer"] + fields["Question"] + fields["Definitions"]
 
 
+def test_an_interval_reads_as_one_chain(make_catalogue: Callable[..., Path]) -> None:
+    """``0 < p < 1`` is stated as written, one chain per symbol, beside a sign condition."""
+    folder = make_catalogue(
+        probability="""
+        deck: Tests
+        rules:
+          - id: nll
+            name: Negative log-likelihood
+            function: "-log(p) + lr*t"
+            derivative: "-1/p"
+            variable: p
+            context: A loss.
+            assume: ["0 < p < 1", "lr > 0", "t >= 0.5"]
+        """
+    )
+    (rule,) = load_catalogue([folder]).rules
+    fields = dict(zip(FIELDS, render_note(rule).fields, strict=True))
+    assert fields["Definitions"] == ("for \\(0 &lt; p &lt; 1, \\text{lr} &gt; 0, t \\geq 0.5\\)"), (
+        fields["Definitions"]
+    )
+
+
 # --- well-formed LaTeX, whatever the style ----------------------------------------------------
 
 

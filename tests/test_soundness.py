@@ -11,6 +11,8 @@ equality holds): no such claim may be proved.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
@@ -116,6 +118,26 @@ def test_a_correct_claim_in_those_shapes_is_proved(
 ) -> None:
     verdict = prove(make_rule(function, claim, **options))  # type: ignore[arg-type]
     assert verdict.status == PROVED, verdict
+
+
+@pytest.mark.parametrize(
+    ("function", "claim", "verdict"),
+    [
+        ("Abs(p - 1)", "-1", PROVED),  # p < 1 throughout
+        ("Abs(p - 1)", "1", REFUTED),
+        ("Piecewise((p, p < 2), (0, True))", "1", PROVED),  # wrong only outside the interval
+        ("Piecewise((p, p < 1/2), (0, True))", "1", REFUTED),  # wrong on (1/2, 1)
+        ("Max(0, p - 0.999)", "0", REFUTED),  # wrong only in the interval's last thousandth
+    ],
+)
+def test_an_interval_assumption_is_the_domain(function: str, claim: str, verdict: str) -> None:
+    """``0 < p < 1``: the claim must hold on the whole interval and nowhere else; a
+    counterexample lies inside it."""
+    result = prove(make_rule(function, claim, variable="p", assume=("0 < p < 1",)))
+    assert result.status == verdict, result
+    if verdict == REFUTED:
+        point = re.search(r"at p = (\S+) ", result.detail)
+        assert point is not None and 0 < sp.Rational(point.group(1)) < 1, result.detail
 
 
 def test_a_limit_of_ours_says_so() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ankigen.catalogue import load_catalogue
+from ankigen.catalogue import load_catalogue, parse_assumption
 from ankigen.errors import Location
 from ankigen.expressions import Call, Definition, Scope, Var, parse_expression, parse_signature
 from ankigen.model import INVALID, Assumption, Rule
@@ -37,7 +37,11 @@ def make_rule(
         name, params = parse_signature(signature)
         definitions[name] = Definition(name, params, parse_expression(body, Scope(definitions)))
     scope = Scope(definitions, variable)
-    assumptions = tuple(Assumption(*a.split()[:2]) for a in assume)
+    assumptions: tuple[Assumption, ...] = ()
+    for text in assume:
+        parsed = parse_assumption(text)
+        assert isinstance(parsed, tuple), parsed
+        assumptions += parsed
     return Rule(
         id=rule_id,
         name=rule_id,
