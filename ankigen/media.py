@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ankigen import plot_media, workers
 from ankigen.cache import Cache
 from ankigen.errors import CatalogueError, Problem
+from ankigen.expressions import variables
 from ankigen.mathsvg import MathRenderError, svg_field
 from ankigen.model import MediaFile, Rule
 from ankigen.render import RenderedNote
@@ -95,7 +96,32 @@ def draw_plots(
         found = images.get(rule.id)
         if found is not None:
             shown[rule.id] = Plot(plot_media.plot_html(rule, found), (found.file,))
-    return shown, warnings
+    return shown, warnings + _collapsed(wanted, shown)
+
+
+def _collapsed(rules: Sequence[Rule], shown: dict[str, Plot]) -> list[str]:
+    """A warning for each plot that is the same image as an earlier rule's although the two
+    rules have different symbols and claims: the values the plot gave the symbols erased what
+    the rule is about (SELU with λ = α = 1 is ELU's plot). Two forms of one function have the
+    same symbols (ELU and ELU from its output) or the same claim (log-sum-exp and its shifted
+    form, whose shift changes nothing), and rightly the same plot."""
+    warnings = []
+    by_image: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id not in shown:
+            continue
+        twin = by_image.setdefault(shown[rule.id].media[0].name, rule)  # a hash of its bytes
+        if (
+            twin is not rule
+            and variables(twin.function) != variables(rule.function)
+            and twin.derivative != rule.derivative
+        ):
+            warnings.append(
+                f"{rule.location}: rule '{rule.id}': its plot is the same image as rule "
+                f"'{twin.id}''s ({twin.location}); give plot: values that show what this rule "
+                "is about"
+            )
+    return warnings
 
 
 def _draw(rule: Rule, cache: Cache | None) -> plot_media.PlotImage | None:

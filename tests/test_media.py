@@ -107,6 +107,45 @@ def test_two_cold_builds_give_byte_identical_images(
     assert (tmp_path / "first.apkg").read_bytes() == (tmp_path / "second.apkg").read_bytes()
 
 
+COLLAPSING = """\
+deck: "Course::Plots"
+rules:
+  - id: parabola
+    name: Parabola
+    function: x**2
+    derivative: 2*x
+    context: Plotted.
+  - id: scaled-parabola
+    name: Scaled parabola
+    function: a*x**2
+    derivative: 2*a*x
+    context: With a = 1 its plot is the parabola's.
+  - id: parabola-again
+    name: The parabola in another form
+    function: x*x
+    derivative: x + x
+    context: The same function, rightly the same plot.
+  - id: shifted-parabola
+    name: A shift that changes nothing
+    function: (x - m)**2 + 2*m*x - m**2
+    derivative: 2*x
+    context: The same function and claim whatever m is.
+"""
+
+
+def test_a_plot_that_collapses_into_another_rules_is_a_warning(
+    make_catalogue: Callable[..., Path], tmp_path: Path
+) -> None:
+    """a x² drawn with a = 1 is x²'s plot: the build says so, naming both rules, and only
+    there: two forms of one function, or a symbol that changes nothing, rightly share a plot."""
+    folder = make_catalogue(plots=COLLAPSING)
+    report = build([folder], tmp_path / "deck.apkg")
+    collapsed = [w for w in report.warnings if "the same image" in w]
+    assert len(collapsed) == 1, report.warnings
+    assert "rule 'scaled-parabola': its plot is the same image as rule 'parabola''s" in collapsed[0]
+    assert "plots.yaml:8: " in collapsed[0] and "plots.yaml:3)" in collapsed[0]
+
+
 def test_no_plots_when_asked_for_none(small: Path, tmp_path: Path) -> None:
     build([small], tmp_path / "deck.apkg", options=Options(plots=False))
     notes, media = _contents(tmp_path / "deck.apkg")
