@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ankigen.numeric import RELATIONS, evaluate
+from ankigen.numeric import RELATIONS, constant_sign
 from ankigen.regions import Point, Region, describe, feasibility
 
-MAX_REGIONS = 4096  # a case split into more regions than this is not attempted
-_DIGITS = 50  # for the sign of a constant: a tie at this precision is not taken for a sign
+MAX_REGIONS = 1024  # a case split into more regions than this is not attempted
 
 
 @dataclass(frozen=True)
@@ -203,12 +202,10 @@ def _side(expr: sp.Expr, region: dict[sp.Expr, int]) -> int:
         raise _Undecided(f"{expr} is undefined on part of the domain")
     canonical, factor = _canonical(resolved)
     if canonical is None:
-        if resolved.is_zero:
-            return 0
-        value = evaluate(resolved, {}, _DIGITS)
-        if value.value is None or value.ties:
+        sign = constant_sign(resolved)
+        if sign is None:
             raise _Undecided(f"ankigen cannot tell the sign of {resolved}")
-        return 1 if value.value > 0 else -1
+        return sign
     if not _real_where_defined(canonical):
         raise _Undecided(
             f"{canonical} may not be real everywhere, so its sign does not split the domain; "

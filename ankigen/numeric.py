@@ -4,12 +4,16 @@ sympy's ``evalf`` is not used, for three reasons that each once let a wrong clai
 hung a proof:
 
 * **Bounded magnitudes.** ``exp(exp(exp(exp(3))))`` has 10**(10**8) digits before the point;
-  evalf tries to compute it. Here any value beyond :data:`MAX_MAGNITUDE` (or an ``exp`` whose
-  argument would give one) makes the point *too large*: no value, so the point is skipped.
+  evalf tries to compute all of them. mpmath keeps only the leading digits and an exponent of
+  any size, so only a value beyond :data:`MAX_MAGNITUDE` bits (an ``exp`` of more than 10**15)
+  makes the point *too large*: no value, and the caller decides what that means.
 * **Ties are seen.** A comparison, kink or ``Max`` whose two sides agree to within the working
   precision is a *tie*: it is decided as an exact equality (``Abs(x) == x`` holds for x > 0,
   ``Heaviside(0) = 1/2``) and recorded, so that the caller can tell a point on a kink (the ties
   change in its neighbourhood) from a point of a set where an equality holds (they do not).
+  Two sides that merely agree to 50 digits are not equal: an evaluation that meets a tie is
+  done again with :data:`TIE_DIGITS` digits, more than any constant written in an expression
+  of at most 2000 characters can agree with another without being equal to it.
 * **The real domain, the sympy way.** Intermediate values may be complex (``Abs(sqrt(x))`` is
   real for x < 0); a result is a value only if it is finite and real. Comparisons, ``Max``,
   ``Min`` and ``Heaviside`` of a complex number have no value.
@@ -27,8 +31,9 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-MAX_MAGNITUDE = 3300  # bits: beyond 2**3300 (about 10**993) a value is "too large"
-_MAX_EXP_ARGUMENT = 2300  # exp(2300) is about 10**999
+MAX_MAGNITUDE = 10**16  # bits: beyond 2**(10**16) a value is "too large"
+_MAX_EXP_ARGUMENT = 10**15  # exp(10**15) is about 2**(1.4 * 10**15)
+TIE_DIGITS = 2500  # digits that decide whether a tie at the working precision is an equality
 
 
 class _NoValue(Exception):
@@ -51,7 +56,35 @@ class Value:
 
 
 def evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> Value:
-    """The value of ``expr`` at ``point``, computed with ``digits`` significant digits."""
+    """The value of ``expr`` at ``point``, computed with ``digits`` significant digits, or with
+    :data:`TIE_DIGITS` when a tie was met (so the ties reported are ties at that precision)."""
+    value = _evaluate(expr, point, digits)
+    if value.ties and digits < TIE_DIGITS:
+        return _evaluate(expr, point, TIE_DIGITS)
+    return value
+
+
+def constant_sign(expr: sp.Basic) -> int | None:
+    """The sign of a constant expression (+1, -1 or 0), or None where it cannot be told: a value
+    is taken for a sign only when it stands clear of what the digits used can resolve, first at
+    50 digits plus the size of the largest term (``exp(200) - exp(200) + 1/2`` cancels 87
+    digits), then at :data:`TIE_DIGITS`. Zero is answered only for an exact sympy zero."""
+    if expr.is_zero:
+        return 0
+    for digits in (50, TIE_DIGITS):
+        first = _evaluate(expr, {}, digits)
+        if first.magnitude + 60 > digits and digits < TIE_DIGITS:
+            continue  # the cancellation may eat every digit: go straight to the most
+        if first.value is None or first.ties:
+            return None
+        with mpmath.workdps(digits):
+            scale = max(abs(first.value), mpmath.mpf(10) ** first.magnitude)
+            if abs(first.value) > mpmath.mpf(10) ** (20 - digits) * scale:
+                return 1 if first.value > 0 else -1
+    return None
+
+
+def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> Value:
     walk = _Walk(point, digits)
     with mpmath.workdps(digits):
         try:

@@ -49,7 +49,13 @@ _STAND_IN_TEXT = (
 )
 _SPREAD_POINTS = 24  # seeded points across scales, after the proof
 _SPREAD_EXPONENTS = (-3, 3)  # |value| from 10**-3 to 10**3
-_NEIGHBOUR = sp.Rational(1, 10**9)  # relative step to a point's neighbours
+_NEIGHBOURS = (sp.Rational(1, 10**9), sp.Rational(1, 10**3))  # relative steps to neighbours
+_MAX_DIGITS = 5000  # a disagreement that needs more digits to confirm cannot be checked
+_SCAN_POINTS = 300  # points scanned for one inside a region that no other point reached
+_SCAN_KEPT = 3  # of those inside, how many are compared
+_KINK_STEP = sp.Rational(1, 10**30)  # to either side of a kink point, for the one-sided slopes
+_SMOOTH = mpmath.mpf(10) ** -12  # one-sided values this close: differentiable there
+_KINK_ZERO = mpmath.mpf(10) ** -20  # a slope this small beside a kink point is 0 at it
 _CLOSE = mpmath.mpf(10) ** (15 - PRECISION)  # agreement, relative to 1 + |derivative|
 
 
@@ -79,21 +85,92 @@ class Refuter:
         self.function = function.subs(stand_ins).doit()
         symbols = self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols
         self.domain = _Domain(sorted(symbols, key=str), rule.assumptions)
+        self.variable = next((s for s in symbols if s.name == rule.variable), None)
         self.compared_pair = (self.truth, self.claim)
         self.compared = 0  # sample points where both sides had a value to compare
         self.tested: list[Point] = []
+        # Why a point that should have been compared could not be, if one could not.
+        self.unverifiable: str | None = None
+        self.let_off: list[Region] = []  # regions proved empty, or that no scanned point reached
+        self.scan: list[Point] | None = None
 
     def nice_points(self) -> Iterator[Point]:
         """Deterministic small rational points that respect each symbol's sign assumptions."""
         return _sample_points(self.domain)
 
     def spread_points(self, regions: Sequence[Region]) -> Iterator[Point]:
-        """Seeded points across scales, then points inside each region of the case split."""
+        """Seeded points across scales, then points inside each region of the case split that
+        none of them reached: exact ones where :mod:`ankigen.regions` can place them, else the
+        first of a wider scan that lie inside. A region that is proved empty, or that the scan
+        does not reach either, is let off the numeric check (:meth:`untested`); the symbolic
+        proof still covers it."""
         seed = zlib.crc32(f"{self.rule.function_text}|{self.rule.derivative_text}".encode())
         yield from _spread_points(self.domain, random.Random(seed))  # noqa: S311 - not secret
         for region in regions[:_MAX_TESTED_REGIONS]:
-            if not any(self._inside(point, region) for point in self.tested):
-                yield from feasibility(_substituted(region, self.stand_ins)).points
+            if self._covered(region):
+                continue
+            inside = feasibility(_substituted(region, self.stand_ins))
+            if inside.empty:
+                self.let_off.append(region)
+                continue
+            yield from inside.points
+            if self._covered(region):
+                continue
+            found = [p for p in self._scan() if self._inside(p, region)][:_SCAN_KEPT]
+            if not found:
+                self.let_off.append(region)
+            yield from found
+
+    def _covered(self, region: Region) -> bool:
+        return any(self._inside(point, region) for point in self.tested)
+
+    def _scan(self) -> list[Point]:
+        if self.scan is None:
+            chance = random.Random(2)  # noqa: S311 - not secret
+            self.scan = list(_spread_points(self.domain, chance, _SCAN_POINTS, (-3, 6)))
+        return self.scan
+
+    def kink_points(self, regions: Sequence[Region]) -> Iterator[Point]:
+        """Exact points on the kinks of the case split (a kink expression is zero there), each
+        found by solving a kink that is linear in one of its symbols, from a few spread points:
+        x = 3 for ``x != 3``, a = 0 for ``a != 0``, w = -b/x for ``w*x + b > 0``."""
+        kinks = sorted({k for region in regions for k in region}, key=str)
+        bases = list(itertools.islice(_spread_points(self.domain, random.Random(1)), 2))  # noqa: S311
+        for kink in kinks[:_MAX_TESTED_REGIONS]:
+            kink = kink.subs(self.stand_ins).doit() if self.stand_ins else kink
+            for symbol in sorted(kink.free_symbols, key=lambda s: (s != self.variable, str(s))):
+                solved = _solve_linear(kink, symbol)
+                if solved is None:
+                    continue
+                for base in bases:
+                    value = solved.xreplace(base)
+                    if value.is_Rational and self.domain.inside(symbol, value):
+                        yield {**base, symbol: value}
+                break
+
+    def kink_disagreement(self, point: Point) -> str | None:
+        """At a point on a kink the claim may say anything where the function is not
+        differentiable, or nothing; but a value it gives where the function *is*
+        differentiable (ELU with α = 1 at 0, d/dx a·x at a = 0) must be the derivative."""
+        got = evaluate(self.claim, point, PRECISION)
+        if got.value is None or self.variable is None:
+            return None
+        step = _KINK_STEP * (abs(point[self.variable]) + 1)
+        sides = [{**point, self.variable: point[self.variable] + d} for d in (-step, step)]
+        slopes = [evaluate(self.truth, p, PRECISION).value for p in sides]
+        values = [evaluate(self.function, p, PRECISION).value for p in (sides[0], point, sides[1])]
+        left, right, before, at, after = (*slopes, *values)
+        if left is None or right is None or before is None or at is None or after is None:
+            return None
+        with mpmath.workdps(PRECISION):
+            if not (_agree(right, left, _SMOOTH) and _agree(before, at, _SMOOTH)):
+                return None  # a corner or a jump: not differentiable there
+            want = (left + right) / 2
+            if abs(want) <= _KINK_ZERO * (1 + abs(left) + abs(right)):
+                want = mpmath.mpf(0)  # a slope of the step's size (x|x| at 0): 0 at the point
+            if not _agree(after, at, _SMOOTH) or _agree(got.value, want, _SMOOTH):
+                return None
+        return self._message(point, got.value, want, on_kink=True)
 
     def undefined_everywhere(self) -> str | None:
         """The message for a function or claim with no real value at any point tried."""
@@ -120,12 +197,17 @@ class Refuter:
 
     def disagreement(self, point: Point) -> str | None:
         """The message for a point where the claim is wrong, or None where it is right or
-        where nothing can be compared."""
+        where nothing can be compared. A point that should be comparable but is not (see
+        :attr:`unverifiable`) is remembered: it keeps the rule from being proved."""
         want = evaluate(self.truth, point, PRECISION)
-        if want.value is None:
+        if want.value is None and not want.too_large:
+            self._check_domain_edge(point)
             return None  # outside the function's domain: no verdict here
         got = evaluate(self.claim, point, PRECISION)
+        if want.too_large and got.too_large:
+            return None  # both beyond any size (exp(exp(x)) at x = 40)
         if want.too_large or got.too_large:
+            self._unverifiable(point, "a value there is too large to compare")
             return None
         ties = want.ties | got.ties
         if ties and not self._flat(point, ties):
@@ -135,29 +217,55 @@ class Refuter:
             self.tested.append(point)
             return None
         digits = PRECISION + 2 * max(want.magnitude, got.magnitude, 0) + 10
+        if digits > _MAX_DIGITS:
+            self._unverifiable(point, "its values cancel beyond the digits ankigen computes")
+            return None
         want, got = (evaluate(e, point, digits) for e in (self.truth, self.claim))
         if want.value is None or _agree(got.value, want.value):
             self.tested.append(point)
             return None
         return self._message(point, got.value, want.value)
 
+    def _unverifiable(self, point: Point, reason: str) -> None:
+        if not self.unverifiable:
+            self.unverifiable = f"the claim cannot be checked at {_where(point)}: {reason}"
+
+    def _check_domain_edge(self, point: Point) -> None:
+        """Where the derivative has no value, the function must have none around the point
+        either (outside its domain) or the point must be alone (a cusp): a derivative undefined
+        all around a point where the function is defined (DiracDelta on a set where its
+        argument is zero throughout) hides the claim from every comparison there."""
+        around = [point, *self._neighbours(point, _NEIGHBOURS[0])]
+        if all(evaluate(self.function, p, PRECISION).value is not None for p in around) and all(
+            evaluate(self.truth, p, PRECISION).value is None for p in around[1:]
+        ):
+            self._unverifiable(point, "the derivative has no value all around it")
+
+    def _neighbours(self, point: Point, step: sp.Rational) -> list[Point]:
+        return [
+            {s: v + direction * step * (abs(v) + 1) for s, v in point.items()}
+            for direction in (1, -1)
+        ]
+
     def _flat(self, point: Point, ties: frozenset[sp.Basic]) -> bool:
-        """Whether the ties at ``point`` hold at its neighbours too (a set where an equality
-        holds) rather than only there (a kink)."""
-        for direction in (1, -1):
-            near = {s: v + direction * _NEIGHBOUR * (abs(v) + 1) for s, v in point.items()}
-            seen = set().union(*(evaluate(e, near, PRECISION).ties for e in self.compared_pair))
-            if seen != ties:
-                return False
+        """Whether the ties at ``point`` hold at its neighbours too, near and not so near (a set
+        where an equality holds) rather than only there (a kink; a root of high order such as
+        (x - 2)**5's is a tie 10**-9 away, but not 10**-3 away)."""
+        for step in _NEIGHBOURS:
+            for near in self._neighbours(point, step):
+                seen = set().union(*(evaluate(e, near, PRECISION).ties for e in self.compared_pair))
+                if seen != ties:
+                    return False
         return True
 
     def untested(self, regions: Sequence[Region]) -> str | None:
         """A region of the case split that no compared point lies in, described; None if every
-        region had one. General rules are exempt: their stand-ins may leave a region empty."""
+        region had one or was let off (:meth:`spread_points`). General rules are exempt: their
+        stand-ins may leave a region empty."""
         if self.general:
             return None
         for region in regions:
-            if not any(self._inside(point, region) for point in self.tested):
+            if region not in self.let_off and not self._covered(region):
                 return describe(region)
         return None
 
@@ -170,10 +278,16 @@ class Refuter:
                 return False
         return True
 
-    def _message(self, point: Point, got: mpmath.mpf | None, want: mpmath.mpf) -> str:
-        where = ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
+    def _message(
+        self, point: Point, got: mpmath.mpf | None, want: mpmath.mpf, on_kink: bool = False
+    ) -> str:
+        where = _where(point)
         given = f"with {self.described}, " if self.described else ""
-        shown_claim, shown_truth = _show_pair(self.claim, self.truth, point, got, want)
+        if on_kink:  # the derivative there is a limit: no exact value to show
+            shown_claim, shown_truth = _decimal(got, 15), _decimal(want, 15)
+            where += " (on a kink, where the function is differentiable all the same)"
+        else:
+            shown_claim, shown_truth = _show_pair(self.claim, self.truth, point, got, want)
         return (
             f"derivative is wrong: {given}at {where} the claim gives {shown_claim}, "
             f"but d/d{self.rule.variable} {self.rule.function_text} = {shown_truth}"
@@ -183,8 +297,24 @@ class Refuter:
 _MAX_TESTED_REGIONS = 64
 
 
-def _agree(got: mpmath.mpf | None, want: mpmath.mpf) -> bool:
-    return got is not None and abs(got - want) <= _CLOSE * (1 + abs(want))
+def _where(point: Point) -> str:
+    return ", ".join(f"{s} = {v}" for s, v in point.items()) or "every point"
+
+
+def _agree(got: mpmath.mpf | None, want: mpmath.mpf, close: mpmath.mpf = _CLOSE) -> bool:
+    return got is not None and abs(got - want) <= close * (1 + abs(want))
+
+
+def _solve_linear(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr | None:
+    """The ``symbol`` that makes ``expr`` zero, if ``expr`` is linear in it, else None."""
+    try:
+        poly = sp.Poly(expr, symbol)
+    except sp.PolynomialError:
+        return None
+    if poly.degree() != 1:
+        return None
+    slope, offset = poly.all_coeffs()
+    return None if slope.is_zero else -offset / slope
 
 
 def _substituted(region: Region, stand_ins: dict[sp.Basic, sp.Basic]) -> Region:
@@ -218,6 +348,10 @@ class _Domain:
             for s in symbols
         }
 
+    def inside(self, symbol: sp.Symbol, value: sp.Rational) -> bool:
+        """Whether ``value`` lies in the symbol's interval (y = 0 does for y >= 0)."""
+        return self.intervals[symbol].inside(Fraction(int(value.p), int(value.q)))
+
     def place(self, symbol: sp.Symbol, value: sp.Rational) -> sp.Rational:
         """``value`` moved into the symbol's interval, keeping its size where it can: as it is
         when the symbol is free, its size above a lower bound (x > 0: |value|), and a fraction
@@ -247,11 +381,16 @@ def _sample_points(domain: _Domain) -> Iterator[Point]:
         yield point
 
 
-def _spread_points(domain: _Domain, chance: random.Random) -> Iterator[Point]:
-    """Points whose coordinates look irrational (seven significant digits) and spread from
-    10**-3 to 10**3 in size, of both signs where the assumptions allow."""
-    low, high = _SPREAD_EXPONENTS
-    for _ in range(_SPREAD_POINTS if domain.symbols else 0):
+def _spread_points(
+    domain: _Domain,
+    chance: random.Random,
+    count: int = _SPREAD_POINTS,
+    exponents: tuple[int, int] = _SPREAD_EXPONENTS,
+) -> Iterator[Point]:
+    """``count`` points whose coordinates look irrational (seven significant digits) and spread
+    from 10**low to 10**high in size, of both signs where the assumptions allow."""
+    low, high = exponents
+    for _ in range(count if domain.symbols else 0):
         point = {}
         for symbol in domain.symbols:
             digits = chance.randrange(10**6, 10**7)

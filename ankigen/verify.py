@@ -90,6 +90,9 @@ def prove(rule: Rule) -> Verdict:
         if counterexample is not None:
             return Verdict(rule.id, REFUTED, counterexample)
     counterexample = refuter.sample(refuter.spread_points(proof.regions))
+    if counterexample is None:
+        on_kinks = map(refuter.kink_disagreement, refuter.kink_points(proof.regions))
+        counterexample = next((c for c in on_kinks if c is not None), None)
     if counterexample is not None:
         return Verdict(rule.id, REFUTED, counterexample)
     if refuter.compared == 0:
@@ -101,6 +104,8 @@ def prove(rule: Rule) -> Verdict:
         )
     if proof.method is None:
         return Verdict(rule.id, NOT_PROVED, f"not proved: {proof.reason}")
+    if refuter.unverifiable is not None:
+        return Verdict(rule.id, NOT_PROVED, f"not proved: {refuter.unverifiable}")
     untested = refuter.untested(proof.regions)
     if untested is not None:
         return Verdict(

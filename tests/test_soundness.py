@@ -28,6 +28,12 @@ RELUS = " + ".join(f"Max(0, x - {k})" for k in range(1, 13))
 STEPS = " + ".join(f"Heaviside(x - {k})" for k in range(1, 13))
 LSE3 = "log(exp(a - Max(a, b, c)) + exp(b - Max(a, b, c)) + exp(c - Max(a, b, c))) + Max(a, b, c)"
 
+PI58 = "(3.14159265358979323846264338327 + 0.95028841971693993751058209749*10**-29)"  # < pi
+HALF = "(exp(100) + 1)*(exp(100) - 1) - exp(200) + 3/2"  # exactly 1/2, but -1e36 at 50 digits
+K3 = "(2*atan(tan(x)) - 2*x + atan(x) + atan(1/x) - pi/2)"  # 0 on (0, pi/2), not around it
+KT = "(atan(tan(x)) - x)"  # 0 on (-pi/2, pi/2)
+FLAT = "(atan(x) + atan(1/x) - pi/2)"  # 0 for x > 0
+
 WRONG = [
     # 1. equalities in conditions hold on whole intervals
     ("x**2", "Piecewise((0, sign(x) == 1), (2*x, True))", {}),
@@ -61,6 +67,40 @@ WRONG = [
     ("Max(0, sin(x)**2 + cos(x)**2 - 1)", "5", {}),
     ("x**2", "Piecewise((0, sin(x)**2 + cos(x)**2 == 1), (2*x, True))", {}),
     ("x**2", "2*x + Piecewise((1, Abs(x - 2) < 10**-40), (0, True))", {}),
+    # constants that agree with another to 58 digits, or cancel 87 of them, are not equal
+    (
+        f"Piecewise((x**2, Max(pi, x) > {PI58}), (x**3, True))",
+        "Piecewise((3*x**2, x < pi), (2*x, True))",
+        {},
+    ),
+    (f"Piecewise((x**2, Abs(x) - x*sign(x) + {HALF} > 0), (x**3, True))", "3*x**2", {}),
+    (f"x**2*Heaviside(Max(0, x) + pi - {PI58})", "Piecewise((2*x, x > 0), (x, True))", {}),
+    # a kink flat on an interval, where the derivative has a DiracDelta and so no value
+    (f"x*Heaviside({K3})", f"Piecewise((1, {K3} > 0), (0, True))", {}),
+    (f"g(x)*Heaviside({FLAT})", f"Piecewise((g'(x), {FLAT} > 0), (0, True))", {}),
+    # a term that is zero but too large to evaluate, hiding a flat kink from every point
+    (
+        f"Piecewise((x**2, {KT} > 0), (x**3, {KT} < 0), (x**4, True))",
+        f"Piecewise((2*x, {KT} > 0), (3*x**2, {KT} < 0), (0, True))"
+        " + exp(10**12*(5/2 - x**2))*(sin(x)**2 + cos(x)**2 - 1)",
+        {},
+    ),
+    # a value on a kink where the function is differentiable all the same
+    ("a*x", "Piecewise((a, a != 0), (1, True))", {}),
+    ("x**2", "Piecewise((2*x, x != 3), (0, True))", {}),
+    ("x*Heaviside(y)", "1", {"assume": ("y >= 0",)}),
+    (
+        "Piecewise((x, x > 0), (exp(x) - 1, True))",
+        "Piecewise((1, x > 0), (exp(x), x < 0), (0, True))",
+        {},
+    ),
+    ("Max(0, 1 - x)**2", "Piecewise((2*x - 2, x < 1), (0, x > 1), (-1, True))", {}),
+    ("x*Abs(x)", "Piecewise((2*Abs(x), x != 0), (1, True))", {}),
+    (
+        "Piecewise((x**2/2, Abs(x) <= 1), (Abs(x) - 1/2, True))",
+        "Piecewise((x, Abs(x) < 1), (sign(x), Abs(x) > 1), (0, True))",
+        {},
+    ),
     # several variables
     (LSE3, "exp(a)/(exp(a) + exp(b))", {"variable": "a"}),
     ("Max(0, 1 - y*z)", "Piecewise((-z, y*z < 1), (0, True))", {"variable": "z"}),
@@ -109,6 +149,16 @@ RIGHT = [
     ("Abs(sqrt(x))", "1/(2*sqrt(x))", {"assume": ("x > 0",)}),
     ("Max(0, x - 1000)", "Heaviside(x - 1000)", {}),
     ("Max(0, 1 - y*z)", "Piecewise((-y, y*z < 1), (0, True))", {"variable": "z"}),
+    # a tie that is a kink of high order, 10**-45 away at 10**-9 (not a set where it holds)
+    ("Piecewise((x, (x - 2)**5 > 0), (0, True))", "Heaviside((x - 2)**5)", {}),
+    ("Piecewise((x**2, Abs(x) - x + 10**-45 > 0), (x**3, True))", "2*x", {}),
+    # a catch-all value on a kink where the function is differentiable, rightly
+    (
+        "Piecewise((x, x > 0), (exp(x) - 1, True))",
+        "Piecewise((1, x > 0), (exp(x), x < 0), (1, True))",
+        {},
+    ),
+    ("Max(0, 1 - x)**2", "Piecewise((2*x - 2, x < 1), (0, True))", {}),
 ]
 
 
