@@ -205,10 +205,17 @@ def build(
     changes = report.changes
     unchanged = report.notes - len(changes.new) - len(changes.updated)
     click.echo(
-        f"{len(report.check.rules)} rules, all proved: {report.notes} notes "
-        f"({len(changes.new)} new, {len(changes.updated)} updated, {unchanged} unchanged), "
+        f"{len(report.check.rules)} rules, all proved: {report.notes} notes, "
         f"{report.cards} cards in {len(report.decks)} decks, {report.media} media files"
     )
+    counts = f"{len(changes.new)} new, {len(changes.updated)} updated, {unchanged} unchanged"
+    if report.baseline:
+        click.echo(
+            f"compared with {report.baseline}: {counts} (a learner who has it and imports "
+            "this deck gets the new notes and the updates)"
+        )
+    else:
+        click.echo(f"first build (no lock file yet): {counts}")
     click.echo(f"wrote {report.output}")
 
 

@@ -217,7 +217,7 @@ def test_list_prints_id_deck_and_tags_of_every_rule(cli: Cli) -> None:
     assert set(LESSON_IDS) <= {row[0] for row in rows}
     by_id = {row[0]: row[1:] for row in rows}
     assert by_id["sigmoid"] == [
-        "Derivatives for ML::Activation functions",
+        "Derivatives for ML::5. Activation functions",
         "[activation classification]",
     ]
     assert all(deck.startswith("Derivatives for ML::") for deck, _tags in by_id.values())

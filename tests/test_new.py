@@ -70,7 +70,7 @@ def test_a_new_rule_is_appended_keeping_the_file_and_it_loads_and_proves(
         '    source: "Me, 2024"\n'
     )
     rule = loaded(cards, "cube-test")
-    assert rule.deck == "Derivatives for ML::Loss functions"
+    assert rule.deck == "Derivatives for ML::6. Loss functions"
     assert "test" in rule.tags and "loss" in rule.tags
     assert prove(rule).proved
     line = text.count("\n", 0, text.index("- id: cube-test")) + 1
