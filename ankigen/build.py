@@ -127,7 +127,6 @@ class BuildReport:
     baseline: str = ""  # what ``changes`` compares with, in words; "" for a first build
 
 
-
 def catalogue_folders(folders: Sequence[Path], include_bundled: bool | None) -> list[Path]:
     """The folders to read: the bundled catalogue when none is given or when asked to include it."""
     return (

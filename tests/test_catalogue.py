@@ -122,8 +122,8 @@ def test_the_bundled_catalogue_still_holds_every_lesson_rule(
 def test_the_bundled_catalogue_holds_the_lesson_and_the_96_added_rules(
     bundled_catalogue: Catalogue,
 ) -> None:
-    """Besides the lesson, exactly the rules added for issues 8 and 14 ship (96 of them, 119 in all):
-    none lost, none unlisted."""
+    """Besides the lesson, exactly the rules added for issues 8 and 14 ship (96 of them, 119
+    in all): none lost, none unlisted."""
     added = [rule_id for ids in ADDED_IDS.values() for rule_id in ids]
     assert len(added) == ADDED_COUNT
     assert set(added).isdisjoint(LESSON_IDS)
