@@ -319,7 +319,9 @@ def test_a_moved_rule_and_removed_rules_are_reported(course: Path, tmp_path: Pat
     report = build([course], tmp_path / "v2.apkg")
     assert report.changes.removed == ("sigmoid",)
     assert {m[0] for m in report.changes.moved} == {"square", "cube"}
-    assert any("learners' existing cards stay in 'Course::Rules'" in w for w in report.warnings)
+    moved = [w for w in report.warnings if "learners' existing cards stay in 'Course::Rules'" in w]
+    assert len(moved) == 1  # one warning per renamed deck, naming its rules
+    assert moved[0].startswith("rules 'square' and 'cube' moved from deck 'Course::Rules'")
     assert any("removed since the last build: sigmoid" in w for w in report.warnings)
 
 
@@ -395,7 +397,7 @@ def test_an_unchanged_bundled_deck_keeps_its_published_times_whatever_the_users_
     arrive. The learner edits a bundled note and the teacher's; the teacher rebuilds the same
     content much later: nothing is updated, both edits stay."""
     build([], tmp_path / "published.apkg")
-    assert _import(col, tmp_path / "published.apkg")["new"] == 110
+    assert _import(col, tmp_path / "published.apkg")["new"] == 119
 
     mine = make_catalogue(rules=MINE)
     stale = json.loads((bundled_catalogue() / LOCK_NAME).read_text(encoding="utf-8"))
