@@ -58,6 +58,7 @@ RULE_KEYS = (
 )  # fmt: skip
 PLOT_KEYS = ("x", "y", "values")
 RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
+VARIABLE_UNUSED = "the function does not use the variable"  # see _check_variable_used
 
 
 def _folder_files(folder: Path, drafts: Mapping[Path, str]) -> list[Path]:
@@ -444,6 +445,9 @@ class _FileReader:
         scope = Scope({d.name: d for d in definitions}, variable)
         function = self._parse(fields.get("function"), "function", scope, rule_id)
         derivative = self._parse(fields.get("derivative"), "derivative", scope, rule_id)
+        if function is not None:
+            where = fields["variable"] if "variable" in fields else fields["function"]
+            self._check_variable_used(function[0], variable, where.line, rule_id)
         if function is not None and derivative is not None:
             self._check_variables(function[0], derivative[0], fields["derivative"].line, rule_id)
             self._check_names_differ(
@@ -714,6 +718,24 @@ class _FileReader:
                     fields["assume"].line,
                     rule_id,
                 )
+
+    def _check_variable_used(
+        self, function: Node, variable: str, line: int, rule_id: str | None
+    ) -> None:
+        """Differentiating by a variable the function does not use gives 0 whatever the
+        function: most likely a typo (``variable: W`` for ``w``) or a forgotten ``variable:``
+        (x by default). A function of no variable at all (a constant) may have any variable."""
+        used = variables(function)
+        if not used or variable in used:
+            return
+        hint = did_you_mean(variable, sorted(used))
+        if not hint and len(used) == 1:
+            hint = f"; did you mean '{next(iter(used))}'?"
+        self.problem(
+            f"{VARIABLE_UNUSED} '{variable}' (its derivative by '{variable}' would be 0){hint}",
+            line,
+            rule_id,
+        )
 
     def _check_variables(
         self, function: Node, derivative: Node, line: int, rule_id: str | None
