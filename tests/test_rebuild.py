@@ -11,6 +11,7 @@ import json
 import sqlite3
 import tempfile
 import textwrap
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -405,7 +406,11 @@ def test_an_unchanged_bundled_deck_keeps_its_published_times_whatever_the_users_
         stamp["modified"] += 1000
         stamp["hash"] = "0" * 64
     (mine / LOCK_NAME).write_text(json.dumps(stale), encoding="utf-8")
-    later = max(_published().values()) + 5000
+    # After the publication, and before the learner's edits below, which Anki stamps with the
+    # wall clock: a bundled lock refreshed an hour ago must not put the teacher's build after them.
+    published = max(_published().values())
+    later = min(published + 5000, int(time.time()) - 1)
+    assert later > published, "the bundled lock's times lie in the future"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(later))
     report = build([mine], tmp_path / "course.apkg", include_bundled=True)
     assert (report.changes.new, report.changes.updated) == (("my-square",), ())
