@@ -13,8 +13,7 @@ position its rank in that same order (deck, then catalogue order): the "Deck" or
 (``1 Basic rules``, ``2 …``) and ordering its files. Deck options themselves are not shipped:
 Anki's import dialog leaves "Import any deck presets" off, so they would not reach most learners.
 Each deck the notes sit in, or a parent of them, gets the description its catalogue gives it;
-Anki shows it above the deck's study button (it sets it on a deck it creates, and leaves the
-description of a deck the learner already has alone).
+Anki shows it above the deck's study button, and sets it again on every import.
 
 The package is written to a temporary file in the output's own folder and renamed over the
 output only when complete: a failed or interrupted build never leaves a broken deck, and an

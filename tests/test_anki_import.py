@@ -312,6 +312,33 @@ def test_every_deck_has_a_description(imported: Imported) -> None:
     assert "study order" in parent
 
 
+def test_a_learner_who_renames_the_old_subdecks_before_importing_keeps_one_tree(
+    fresh_col: Collection, package: Path, tmp_path: Path
+) -> None:
+    """The README's advice to a learner who has the deck from before its subdecks were
+    numbered: Anki never moves cards on import, but files them by deck name, so renaming the
+    old subdecks first puts every card, old and new, in the numbered tree, with its history."""
+    folder = _bundled_copy(tmp_path / "old")
+    for path in folder.glob("*.yaml"):  # the same catalogue, with the old subdeck names
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(Derivatives for ML::)\d\. ", r"\1", text), encoding="utf-8")
+    build([folder], tmp_path / "old.apkg")
+    _import(fresh_col, tmp_path / "old.apkg")
+    old_ids = {fresh_col.get_card(cid).nid for cid in fresh_col.find_cards("")}
+    for name in STUDY_ORDER:
+        parent, numbered = name.split("::")
+        old = fresh_col.decks.id(f"{parent}::{numbered.split('. ', 1)[1]}", create=False)
+        assert old is not None, name
+        fresh_col.decks.rename(old, name)
+    _import(fresh_col, package)
+    decks = {deck.name for deck in fresh_col.decks.all_names_and_ids()}
+    assert {name for name in decks if name.startswith(PARENT_DECK)} == {PARENT_DECK, *SUBDECKS}
+    assert fresh_col.card_count() == BUNDLED_NOTES
+    assert old_ids <= {fresh_col.get_card(cid).nid for cid in fresh_col.find_cards("")}
+    description = fresh_col.decks.get(fresh_col.decks.id(STUDY_ORDER[0]))["desc"]
+    assert description.startswith("The power rule")  # set on the renamed deck by the import
+
+
 def test_every_card_sits_in_the_deck_its_catalogue_file_names(
     shown: dict[str, Shown], rules: dict[str, Rule]
 ) -> None:
