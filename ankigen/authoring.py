@@ -23,9 +23,10 @@ import contextlib
 import fcntl
 import io
 import os
+import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +36,22 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from ankigen.catalogue import load_catalogue, read_catalogue_file
+from ankigen.catalogue import VARIABLE_UNUSED, load_catalogue, read_catalogue_file
 from ankigen.errors import (
+    AnkigenError,
+    CatalogueError,
     Location,
+    NotProvedError,
     OutputError,
     Problem,
+    RuleNotProvedError,
+    RuleNotWrittenError,
+    RuleRefusedError,
     UsageError,
 )
 from ankigen.files import write_atomically
-from ankigen.model import Rule, Verdict
+from ankigen.model import INVALID, Rule, Verdict
+from ankigen.resources import schema_file
 
 NEW_FILE_LAYOUT = (2, 4, 2)  # ruamel's (mapping, sequence, offset): "rules:\n  - id: ..."
 LOCK_WAIT = 60.0  # seconds to wait for another ankigen new in the same folder
@@ -91,17 +99,22 @@ def add_rule(path: Path, new: NewRule, deck: str | None = None, timeout: float =
         if original is None:
             if deck is None:
                 raise UsageError(f"{path}: no such file; give --deck to create it")
-            text = _dump(_new_file(deck, new), NEW_FILE_LAYOUT)
+            text = _dump(_new_file(deck, new, path), NEW_FILE_LAYOUT)
         else:
             text = _appended(path, original, new, deck)
-        rule = _load_rule(path, text, new.id)
+        draft = _Draft(path, original or "", text, new.id.strip())
+        try:
+            rule = _load_rule(path, text, new.id)
+        except CatalogueError as error:
+            raise draft.not_written(error) from None
         from ankigen.verify import verify_rules  # sympy: only once the rule has loaded
 
         (verdict,) = verify_rules((rule,), timeout=timeout, jobs=1)
         if not verdict.proved:
             from ankigen.build import CheckReport
 
-            raise CheckReport((rule,), (verdict,)).error()
+            unproved = CheckReport((rule,), (verdict,)).error()
+            raise draft.not_written(unproved, _field_of_verdict(verdict))
         _write(path, text, original)
     return AddedRule(path, rule, verdict, created=original is None)
 
@@ -167,8 +180,11 @@ def _flow(items: list[str]) -> CommentedSeq:
     return seq
 
 
-def _new_file(deck: str, new: NewRule) -> CommentedMap:
+def _new_file(deck: str, new: NewRule, path: Path) -> CommentedMap:
+    """A new catalogue file holding the rule, headed by the modeline that lets an editor check it
+    against the schema (as the bundled files are)."""
     data = CommentedMap()
+    data.yaml_set_start_comment(f"yaml-language-server: $schema={_schema_reference(path)}")
     data["deck"] = DoubleQuotedScalarString(deck.strip())
     data["rules"] = CommentedSeq([_rule_map(new)])
     return data
@@ -201,7 +217,7 @@ def _appended(path: Path, original: str, new: NewRule, deck: str | None) -> str:
     if not isinstance(rules, CommentedSeq):
         load_catalogue([path.parent])
         raise UsageError(f"{path}: cannot add a rule: the file has no 'rules:' list")
-    if rules.fa.flow_style():
+    if rules.fa.flow_style() or not rules:  # an empty list can only be written '[]
         raise _by_hand(
             path,
             "the file's 'rules:' list is in flow style ([...]), which ankigen new would have to "
@@ -261,7 +277,90 @@ def _rules_spaced(text: str, rules: CommentedSeq) -> bool:
     return any(not line.strip() for line in text.splitlines()[first:last])
 
 
+def _schema_reference(path: Path) -> str:
+    """The schema's path as the modeline of the file ``path`` gives it: relative to the file's
+    folder when both lie in one project (``../schema/…`` beside the bundled catalogue), else
+    absolute (a relative path through the root would break as soon as either moved)."""
+    schema = os.path.realpath(schema_file())
+    folder = os.path.realpath(path.parent)
+    try:
+        shared = os.path.commonpath([schema, folder])
+    except ValueError:  # on two Windows drives
+        shared = ""
+    if shared in ("", os.path.abspath(os.sep)):
+        return Path(schema).as_posix()
+    return Path(os.path.relpath(schema, folder)).as_posix()
+
+
 # --- checking with the real loader ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """The file's text with the new rule (``text``) beside its text on disk (``original``, ""
+    for a new file): what a refusal must be reported against."""
+
+    path: Path
+    original: str
+    text: str
+    rule_id: str
+
+    def not_written(self, error: AnkigenError, field: str | None = None) -> RuleNotWrittenError:
+        """``error``, found in the draft, as the author must read it: the file was not changed,
+        so a problem in the new rule's lines is reported at the file without a line (that line
+        exists in no file) and says the rule was not written; a problem below them gets its
+        line in the file as it is. ``field`` is the field at fault, when the lines do not say
+        (a refuted claim); otherwise it is the field of the problem's line, if all problems
+        lie in the new rule."""
+        first, last = self._new_lines()
+        problems, fields = [], []
+        for problem in error.problems:
+            where = problem.location
+            line = where.line if where is not None and where.path == self.path else None
+            if line is not None and first <= line <= last:
+                fields.append(self._field_at(line, problem.message))
+                message = f"rule '{self.rule_id}' was not written: {problem.message}"
+                problems.append(Problem(message, Location(self.path), None, problem.more))
+                continue
+            fields.append(None)
+            if line is not None and line > last:
+                problem = replace(problem, location=Location(self.path, line - (last - first + 1)))
+            problems.append(problem)
+        if field is None and fields and None not in fields:
+            field = fields[0]
+        kind = RuleNotProvedError if isinstance(error, NotProvedError) else RuleRefusedError
+        return kind(problems, field)
+
+    def _new_lines(self) -> tuple[int, int]:
+        """The first and last line (1-based) of ``text`` that are not in ``original``: the new
+        rule's, which ankigen new inserts in one place (the whole file, for a new one)."""
+        old, new = self.original.splitlines(), self.text.splitlines()
+        head = 0
+        while head < len(old) and old[head] == new[head]:
+            head += 1
+        return head + 1, head + len(new) - len(old)
+
+    def _field_at(self, line: int, message: str) -> str | None:
+        """The field written on ``line`` of the draft (the one the loader found at fault)."""
+        if message.startswith(VARIABLE_UNUSED):
+            return "variable"  # reported at the function when the variable is x by default
+        match = _KEY.match(self.text.splitlines()[line - 1])
+        key = match.group(1) if match else None
+        return key if key in _FIELDS else None
+
+
+_KEY = re.compile(r"\s*(?:-\s+)?([A-Za-z_]+):")
+_FIELDS = frozenset({"deck", *(f.name for f in fields(NewRule))})
+
+
+def _field_of_verdict(verdict: Verdict) -> str:
+    """The field to fix when a rule loads but is not proved: the claim, or the function when
+    the function itself has no value anywhere."""
+    return (
+        "function"
+        if verdict.status == INVALID and "function" in verdict.detail[:20]
+        else ("derivative")
+    )
 
 
 def _load_rule(path: Path, text: str, rule_id: str) -> Rule:

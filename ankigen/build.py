@@ -30,6 +30,7 @@ from ankigen.files import check_replaceable
 from ankigen.lock import (
     LOCK_NAME,
     Changes,
+    Lock,
     beyond,
     change_time,
     keep_unselected,
@@ -37,7 +38,7 @@ from ankigen.lock import (
     update,
     write_lock,
 )
-from ankigen.model import INVALID, Catalogue, Rule, Verdict
+from ankigen.model import INVALID, Catalogue, DeckDescription, Rule, Verdict
 from ankigen.resources import bundled_catalogue
 
 DEFAULT_OUTPUT = Path("ankigen.apkg")
@@ -77,10 +78,11 @@ class Silent:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Every rule with its verdict, in catalogue order."""
+    """Every rule with its verdict, in catalogue order, and the descriptions of their decks."""
 
     rules: tuple[Rule, ...]
     verdicts: tuple[Verdict, ...]
+    descriptions: tuple[DeckDescription, ...] = ()
 
     @property
     def all_proved(self) -> bool:
@@ -122,6 +124,7 @@ class BuildReport:
     lock: Path
     warnings: tuple[str, ...]
     media: int = 0
+    baseline: str = ""  # what ``changes`` compares with, in words; "" for a first build
 
 
 def catalogue_folders(folders: Sequence[Path], include_bundled: bool | None) -> list[Path]:
@@ -167,7 +170,8 @@ def check(
 ) -> CheckReport:
     """Load the catalogue and verify every rule; never raises for an unproved rule."""
     catalogue = load(folders, include_bundled, tags, decks)
-    return CheckReport(catalogue.rules, _verify(catalogue.rules, options, progress or Silent()))
+    verdicts = _verify(catalogue.rules, options, progress or Silent())
+    return CheckReport(catalogue.rules, verdicts, catalogue.descriptions)
 
 
 def _verify(rules: Sequence[Rule], options: Options, progress: Progress) -> tuple[Verdict, ...]:
@@ -246,7 +250,8 @@ def build(
     times = Times(stamped.note_type.modified, {r: s.modified for r, s in stamped.notes.items()})
     # ... and only then write: the deck first, then the lock that describes it.
     files = {file.name: file for note in notes for file in note.media}
-    write_package(kind, notes, output, times, tuple(files.values()))
+    descriptions = {d.deck: d.text for d in report.descriptions}
+    write_package(kind, notes, output, times, tuple(files.values()), descriptions)
     warnings += _warnings(changes)
     recorded = beyond(stamped, reference)
     if recorded != previous:
@@ -267,7 +272,20 @@ def build(
         lock=lock_path,
         warnings=tuple(warnings),
         media=len(files),
+        baseline=_baseline(previous, reference, lock_path),
     )
+
+
+def _baseline(previous: Lock, reference: Lock | None, lock_path: Path) -> str:
+    """What the build's counts of new, updated and unchanged notes are relative to: the notes
+    learners may already have, from the published bundled deck and the builds the lock records
+    ("" when there is neither: a first build, where every note is new)."""
+    known = []
+    if reference is not None and reference.notes:
+        known.append("the published bundled deck")
+    if previous.notes:
+        known.append(f"the last build recorded in {lock_path}")
+    return " and ".join(known)
 
 
 def _refuse_inputs_as_outputs(
@@ -303,10 +321,14 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _warnings(changes: Changes) -> list[str]:
+    moves: dict[tuple[str, str], list[str]] = {}  # one warning per renamed deck, not per rule
+    for rule_id, old, new in changes.moved:
+        moves.setdefault((old, new), []).append(rule_id)
     warnings = [
-        f"rule '{rule_id}' moved from deck '{old}' to '{new}': Anki does not move cards on "
-        f"import, so learners' existing cards stay in '{old}'"
-        for rule_id, old, new in changes.moved
+        f"{_rules(ids)} moved from deck '{old}' to '{new}': Anki does not move cards on "
+        f"import, so learners' existing cards stay in '{old}' (a learner who renames that deck "
+        f"to '{new}' before importing keeps them together)"
+        for (old, new), ids in moves.items()
     ]
     if changes.removed:
         warnings.append(
@@ -316,3 +338,11 @@ def _warnings(changes: Changes) -> list[str]:
     if changes.note_type_incompatible:
         warnings.append(f"{changes.note_type_incompatible}: learners' notes will be 'conflicting'")
     return warnings
+
+
+def _rules(ids: Sequence[str]) -> str:
+    """'rule 'a'', or 'rules 'a', 'b' and 'c'' for a message."""
+    quoted = [f"'{rule_id}'" for rule_id in ids]
+    if len(quoted) == 1:
+        return f"rule {quoted[0]}"
+    return f"rules {', '.join(quoted[:-1])} and {quoted[-1]}"

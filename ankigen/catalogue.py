@@ -38,7 +38,14 @@ from ankigen.expressions import (
 from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
 from ankigen.latex import function_name as latex_function_name
 from ankigen.latex import name as latex_name
-from ankigen.model import Assumption, Catalogue, Interval, PlotSettings, Rule
+from ankigen.model import (
+    Assumption,
+    Catalogue,
+    DeckDescription,
+    Interval,
+    PlotSettings,
+    Rule,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # YAML values in one file, counting every use of an alias
@@ -56,7 +63,7 @@ ASSUMPTION = re.compile(
 )
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
-FILE_KEYS = ("deck", "tags", "define", "rules")
+FILE_KEYS = ("deck", "description", "tags", "define", "rules")
 FILE_REQUIRED = ("deck", "rules")
 RULE_KEYS = (
     "id", "name", "function", "derivative", "variable", "context",
@@ -64,6 +71,7 @@ RULE_KEYS = (
 )  # fmt: skip
 PLOT_KEYS = ("x", "y", "values")
 RULE_REQUIRED = ("id", "name", "function", "derivative", "context")
+VARIABLE_UNUSED = "the function does not use the variable"  # see _check_variable_used
 
 
 def _folder_files(folder: Path, drafts: Mapping[Path, str]) -> list[Path]:
@@ -94,6 +102,7 @@ def load_catalogue(folders: Sequence[Path], drafts: Mapping[Path, str] | None = 
     problems: list[Problem] = []
     rules: list[Rule] = []
     first_seen: dict[str, Location] = {}
+    descriptions: dict[str, DeckDescription] = {}
     for folder, path in files:
         reader = _FileReader(path, folder, drafts.get(path))
         for rule in reader.read():
@@ -106,6 +115,17 @@ def load_catalogue(folders: Sequence[Path], drafts: Mapping[Path, str] | None = 
                 continue
             first_seen[rule.id] = rule.location
             rules.append(rule)
+        described = reader.description
+        if described is not None and described.deck in descriptions:
+            reader.problems.append(
+                Problem(
+                    f"the deck {described.deck!r} is described already at "
+                    f"{descriptions[described.deck].location}; describe each deck in one file",
+                    described.location,
+                )
+            )
+        elif described is not None:
+            descriptions[described.deck] = described
         # Each file's problems in the order of its lines (a stable sort keeps a line's own order).
         problems.extend(
             sorted(reader.problems, key=lambda p: p.location.line or 0 if p.location else 0)
@@ -115,7 +135,7 @@ def load_catalogue(folders: Sequence[Path], drafts: Mapping[Path, str] | None = 
     if not rules:
         where = ", ".join(str(f) for f in folders) or "no catalogue folder was given"
         raise CatalogueError(f"{where}: no rules found (a catalogue is a folder of *.yaml files)")
-    return Catalogue(tuple(rules), tuple(path for _, path in files))
+    return Catalogue(tuple(rules), tuple(path for _, path in files), tuple(descriptions.values()))
 
 
 def read_catalogue_file(path: Path, folder: Path) -> bytes:
@@ -178,6 +198,7 @@ class _FileReader:
         self.folder = folder  # the catalogue folder the file was found in
         self.draft = draft  # the text to read instead of the file's
         self.problems: list[Problem] = []
+        self.description: DeckDescription | None = None  # the file's deck's, once read
         self.nodes = 0
         self.open_nodes: set[int] = set()  # the nodes being converted: an alias cycle shows here
 
@@ -195,6 +216,12 @@ class _FileReader:
             return
         top = self._keys(root.data, FILE_KEYS, FILE_REQUIRED, root.line, None)
         deck = self._deck(top.get("deck"))
+        described = top.get("description")
+        description = self._text(described, "description", None, MAX_CONTEXT)
+        if deck is not None and description is not None and described is not None:
+            self.description = DeckDescription(
+                deck, description, Location(self.path, described.line)
+            )
         tags = self._tags(top.get("tags"), None)
         definitions = self._definitions(top.get("define"))
         rules = top.get("rules")
@@ -377,7 +404,8 @@ class _FileReader:
         definitions: dict[str, Definition] = {}
         for signature, body in value.data.items():
             try:
-                name, params = parse_signature(signature)
+                constants = [d.name for d in definitions.values() if d.is_constant]
+                name, params = parse_signature(signature, constants)
                 if name in definitions:
                     raise ExpressionError(f"helper '{name}' is defined twice")
                 scope = Scope(definitions, "e" if "e" in params else "x")
@@ -390,9 +418,12 @@ class _FileReader:
             unknown = variables(expr) - set(params)
             if unknown:
                 names = ", ".join(sorted(unknown))
-                self.problem(
-                    f"define '{signature}': uses {names}, which is not a parameter", body.line
+                why = (
+                    "; a named constant is a number or an expression without variables"
+                    if not params
+                    else ", which is not a parameter"
                 )
+                self.problem(f"define '{signature}': uses {names}{why}", body.line)
                 continue
             definitions[name] = Definition(name, params, expr)
         return tuple(definitions.values())
@@ -423,9 +454,13 @@ class _FileReader:
         assumptions = self._assumptions(fields.get("assume"), rule_id)
         tags = self._tags(fields.get("tags"), rule_id)
         plot = self._plot(fields.get("plot"), variable, rule_id)
+        self._check_not_constants(variable, assumptions, definitions, fields, rule_id)
         scope = Scope({d.name: d for d in definitions}, variable)
         function = self._parse(fields.get("function"), "function", scope, rule_id)
         derivative = self._parse(fields.get("derivative"), "derivative", scope, rule_id)
+        if function is not None:
+            where = fields["variable"] if "variable" in fields else fields["function"]
+            self._check_variable_used(function[0], variable, where.line, rule_id)
         if function is not None and derivative is not None:
             self._check_variables(function[0], derivative[0], fields["derivative"].line, rule_id)
             self._check_names_differ(
@@ -677,6 +712,52 @@ class _FileReader:
                     line,
                     rule_id,
                 )
+
+    def _check_not_constants(
+        self,
+        variable: str,
+        assumptions: tuple[Assumption, ...],
+        definitions: tuple[Definition, ...],
+        fields: dict[str, _Value],
+        rule_id: str | None,
+    ) -> None:
+        """A named constant of the file's ``define:`` has one value: a rule cannot vary it, nor
+        assume anything about it."""
+        constants = {d.name for d in definitions if d.is_constant}
+        if variable in constants:
+            line = fields["variable"].line if "variable" in fields else None
+            self.problem(
+                f"the variable '{variable}' is a named constant of the file's 'define:'; rename "
+                "the constant or the variable",
+                line,
+                rule_id,
+            )
+        for assumption in assumptions:
+            if assumption.symbol in constants:
+                self.problem(
+                    f"assumption '{assumption}': '{assumption.symbol}' is a named constant of the "
+                    "file's 'define:', whose value is known",
+                    fields["assume"].line,
+                    rule_id,
+                )
+
+    def _check_variable_used(
+        self, function: Node, variable: str, line: int, rule_id: str | None
+    ) -> None:
+        """Differentiating by a variable the function does not use gives 0 whatever the
+        function: most likely a typo (``variable: W`` for ``w``) or a forgotten ``variable:``
+        (x by default). A function of no variable at all (a constant) may have any variable."""
+        used = variables(function)
+        if not used or variable in used:
+            return
+        hint = did_you_mean(variable, sorted(used))
+        if not hint and len(used) == 1:
+            hint = f"; did you mean '{next(iter(used))}'?"
+        self.problem(
+            f"{VARIABLE_UNUSED} '{variable}' (its derivative by '{variable}' would be 0){hint}",
+            line,
+            rule_id,
+        )
 
     def _check_variables(
         self, function: Node, derivative: Node, line: int, rule_id: str | None

@@ -205,10 +205,17 @@ def build(
     changes = report.changes
     unchanged = report.notes - len(changes.new) - len(changes.updated)
     click.echo(
-        f"{len(report.check.rules)} rules, all proved: {report.notes} notes "
-        f"({len(changes.new)} new, {len(changes.updated)} updated, {unchanged} unchanged), "
+        f"{len(report.check.rules)} rules, all proved: {report.notes} notes, "
         f"{report.cards} cards in {len(report.decks)} decks, {report.media} media files"
     )
+    counts = f"{len(changes.new)} new, {len(changes.updated)} updated, {unchanged} unchanged"
+    if report.baseline:
+        click.echo(
+            f"compared with {report.baseline}: {counts} (a learner who has it and imports "
+            "this deck gets the new notes and the updates)"
+        )
+    else:
+        click.echo(f"first build (no lock file yet): {counts}")
     click.echo(f"wrote {report.output}")
 
 
@@ -362,45 +369,91 @@ def new(
     """Add a rule to a catalogue file, asking for each field the options do not give.
 
     The rule is checked like the rest of the file and its derivative proved before anything is
-    written; a refused rule leaves the file unchanged.
+    written; a refused rule leaves the file unchanged. At a terminal, the field at fault is
+    asked for again (with its last answer to edit) and the others are kept.
     """
     from ankigen.authoring import NewRule, add_rule
+    from ankigen.errors import RuleNotWrittenError
 
     ask = None in (path, rule_id, name, function, derivative, context)
 
     def field(value: str | None, prompt: str, default: str | None = None) -> str:
         if value is not None or not ask:
             return value or default or ""
-        try:
-            return str(click.prompt(prompt, default=default, show_default=bool(default)))
-        except click.Abort as abort:
-            # click turns the end of standard input into Abort, like Ctrl-C; it is a usage error.
-            if isinstance(abort.__context__, EOFError):
-                click.echo(err=True)  # end the prompt's line
-                raise UsageError(
-                    f"no answer for {prompt!r}: standard input ended; nothing was written "
-                    "(give the rule's fields as options to run without prompts)"
-                ) from None
-            raise
+        return _prompt(prompt, default)
 
     path = Path(field(str(path) if path else None, "Catalogue file"))
     if deck is None and ask and not path.exists():
-        deck = field(None, "Deck of the new file")
-    added = add_rule(
-        path,
-        NewRule(
-            id=field(rule_id, "Id"),
-            name=field(name, "Name"),
-            function=field(function, "Function"),
-            derivative=field(derivative, "Derivative"),
-            variable=field(variable, "Variable", "x"),
-            context=field(context, "Why it matters in ML"),
-            tags=tags or tuple(field(None, "Tags (separated by spaces)", "").split()),
-            assume=assume,
-            source=field(source, "Source", "") or None,
-        ),
-        deck,
-        timeout,
-    )
+        deck = field(None, _PROMPTS["deck"])
+    answers = {
+        "id": field(rule_id, _PROMPTS["id"]),
+        "name": field(name, _PROMPTS["name"]),
+        "function": field(function, _PROMPTS["function"]),
+        "derivative": field(derivative, _PROMPTS["derivative"]),
+        "variable": field(variable, _PROMPTS["variable"], "x"),
+        "context": field(context, _PROMPTS["context"]),
+    }
+    lists = {  # as given: an option's value is one item, whatever it holds
+        "tags": tags or tuple(field(None, _PROMPTS["tags"], "").split()),
+        "assume": assume,
+    }
+    answers["source"] = field(source, _PROMPTS["source"], "")
+    while True:
+        rule = NewRule(
+            id=answers["id"],
+            name=answers["name"],
+            function=answers["function"],
+            derivative=answers["derivative"],
+            variable=answers["variable"],
+            context=answers["context"],
+            tags=lists["tags"],
+            assume=lists["assume"],
+            source=answers["source"] or None,
+        )
+        try:
+            added = add_rule(path, rule, deck, timeout)
+            break
+        except RuleNotWrittenError as error:
+            if not (ask and sys.stdin.isatty()) or error.field not in _PROMPTS:
+                raise  # a script, or nothing one answer can fix: exit with the message
+            error.show()
+            if error.field == "deck":
+                deck = _prompt(_PROMPTS["deck"], deck)
+            elif error.field in lists:  # tags by spaces, assumptions by commas
+                separator = " " if error.field == "tags" else ", "
+                answer = _prompt(_PROMPTS[error.field], separator.join(lists[error.field]))
+                items = answer.split() if error.field == "tags" else answer.split(",")
+                lists[error.field] = tuple(item.strip() for item in items if item.strip())
+            else:
+                answers[error.field] = _prompt(_PROMPTS[error.field], answers[error.field])
     done = "created the file and added" if added.created else "added"
     click.echo(f"{done} rule '{added.rule.id}' at {added.rule.location}: {added.verdict.status}")
+
+
+_PROMPTS = {  # the fields of ankigen new, as its prompts name them
+    "deck": "Deck of the new file",
+    "id": "Id",
+    "name": "Name",
+    "function": "Function",
+    "derivative": "Derivative",
+    "variable": "Variable",
+    "context": "Why it matters in ML",
+    "tags": "Tags (separated by spaces)",
+    "assume": "Assumptions such as x > 0 (separated by commas)",
+    "source": "Source",
+}
+
+
+def _prompt(prompt: str, default: str | None = None) -> str:
+    """One answer from standard input; its end is a usage error (exit 2), never a hang."""
+    try:
+        return str(click.prompt(prompt, default=default, show_default=bool(default)))
+    except click.Abort as abort:
+        # click turns the end of standard input into Abort, like Ctrl-C; it is a usage error.
+        if isinstance(abort.__context__, EOFError):
+            click.echo(err=True)  # end the prompt's line
+            raise UsageError(
+                f"no answer for {prompt!r}: standard input ended; nothing was written "
+                "(give the rule's fields as options to run without prompts)"
+            ) from None
+        raise

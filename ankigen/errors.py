@@ -144,3 +144,22 @@ class OutputError(AnkigenError):
     """The deck could not be written where it was asked for."""
 
     exit_code = EXIT_OUTPUT
+
+
+class RuleNotWrittenError(AnkigenError):
+    """``ankigen new`` refused a rule and wrote nothing. ``field`` names the rule's field at
+    fault when one is (``"derivative"``, ``"id"``, ...), so that a terminal can ask for that
+    field again and keep the others. Raised as one of the two kinds below, whose exit code is
+    that of the cause."""
+
+    def __init__(self, problems: Iterable[Problem], field: str | None = None) -> None:
+        super().__init__(problems)
+        self.field = field
+
+
+class RuleRefusedError(RuleNotWrittenError, CatalogueError):
+    """The loader refused the new rule (exit 2)."""
+
+
+class RuleNotProvedError(RuleNotWrittenError, NotProvedError):
+    """The new rule's derivative was refuted or not proved (exit 1)."""

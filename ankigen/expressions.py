@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -146,11 +146,18 @@ Condition = Compare | BoolOp | TrueCond
 
 @dataclass(frozen=True)
 class Definition:
-    """A helper from a file's ``define:`` block, e.g. ``sigma(x): 1/(1 + exp(-x))``."""
+    """A helper from a file's ``define:`` block, e.g. ``sigma(x): 1/(1 + exp(-x))``, or a named
+    constant, a helper without parameters (``lam: 1.0507009873554805``): an expression names it
+    without parentheses, the card prints its name and says its value in a "where" line, and the
+    proof uses the exact value."""
 
     name: str
     params: tuple[str, ...]
     body: Node
+
+    @property
+    def is_constant(self) -> bool:
+        return not self.params
 
 
 @dataclass(frozen=True)
@@ -212,23 +219,34 @@ def parse_expression(text: str, scope: Scope) -> Node:
     return node
 
 
-def parse_signature(text: str) -> tuple[str, tuple[str, ...]]:
-    """Parse a helper's signature such as ``sigma(x)`` or ``affine(w, x, b)``."""
-    match = re.fullmatch(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*", text)
+def parse_signature(text: str, constants: Collection[str] = ()) -> tuple[str, tuple[str, ...]]:
+    """Parse a helper's signature such as ``sigma(x)`` or ``affine(w, x, b)``, or the bare name
+    of a named constant such as ``lam`` (no parameters). A parameter may not be named like one of
+    ``constants``, the named constants defined before it: it would hide one of them."""
+    match = re.fullmatch(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*", text)
     if match is None:
         raise ExpressionError(
-            f"a helper is declared as 'name(parameters)', such as 'sigma(x)', not {text!r}"
+            f"a helper is declared as 'name(parameters)', such as 'sigma(x)', not {text!r} "
+            "(and a named constant as a bare name, such as 'lam')"
         )
     name = match.group(1)
-    params = tuple(p.strip() for p in match.group(2).split(",")) if match.group(2).strip() else ()
-    if not params:
-        raise ExpressionError(f"helper '{name}' needs at least one parameter")
+    listed = match.group(2)
+    params = tuple(p.strip() for p in listed.split(",")) if listed and listed.strip() else ()
+    if listed is not None and not params:
+        raise ExpressionError(
+            f"helper '{name}' needs at least one parameter (a named constant is written without "
+            f"parentheses: '{name}: 1.5')"
+        )
     for param in params:
         if not VARIABLE_NAME.fullmatch(param) or "__" in param:
             raise ExpressionError(f"helper '{name}': {param!r} is not a parameter name")
         if param in CONSTANTS or param in FUNCTIONS or param == PIECEWISE:
             raise ExpressionError(
                 f"helper '{name}': the parameter '{param}' would hide the built-in '{param}'"
+            )
+        if param in constants:
+            raise ExpressionError(
+                f"helper '{name}': the parameter '{param}' would hide the named constant '{param}'"
             )
     if len(set(params)) != len(params):
         raise ExpressionError(f"helper '{name}' repeats a parameter")
@@ -326,7 +344,10 @@ class _Builder:
             return Var("e")
         if name in CONSTANTS:
             return Const(name)
-        if name in FUNCTIONS or name == PIECEWISE or name in self.scope.definitions:
+        helper = self.scope.definitions.get(name)
+        if helper is not None and helper.is_constant:
+            return Call(name, (), "defined")
+        if name in FUNCTIONS or name == PIECEWISE or helper is not None:
             raise ExpressionError(f"'{name}' is a function: call it, as in {name}(x)")
         return Var(name)
 
@@ -354,8 +375,12 @@ class _Builder:
                 low, high = FUNCTIONS[name]
                 _check_arity(name, len(args), low, high)
                 return Call(name, args, "function")
-            params = self.scope.definitions[name].params
-            _check_arity(name, len(args), len(params), len(params))
+            helper = self.scope.definitions[name]
+            if helper.is_constant:
+                raise ExpressionError(
+                    f"'{name}' is a named constant, not a function: write {name}, not {name}(...)"
+                )
+            _check_arity(name, len(args), len(helper.params), len(helper.params))
             return Call(name, args, "defined")
         if ABSTRACT_NAME.fullmatch(name):
             if not args:

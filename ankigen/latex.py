@@ -196,8 +196,8 @@ def _call(node: Call) -> str:
     if node.kind == "abstract":
         primes = "'" * node.primes if node.primes <= 3 else f"^{{({node.primes})}}"
         return f"{_name(node.name)}{primes}{_arguments(args)}"
-    if node.kind == "defined":
-        return f"{function_name(node.name)}{_arguments(args)}"
+    if node.kind == "defined":  # a named constant has no arguments and no parentheses
+        return function_name(node.name) + (_arguments(args) if args else "")
     match node.name:
         case "exp":
             return f"e^{{{_render(args[0])}}}"

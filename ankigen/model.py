@@ -162,8 +162,20 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class DeckDescription:
+    """A deck's description from the ``description:`` of a catalogue file: what the deck
+    covers and how to study it, shown by Anki above the deck's study button."""
+
+    deck: str
+    text: str
+    location: Location
+
+
+@dataclass(frozen=True)
 class Catalogue:
-    """Every rule of the catalogue folders, in a stable order (by file path, then position)."""
+    """Every rule of the catalogue folders, in a stable order (by file path, then position),
+    and the descriptions of their decks."""
 
     rules: tuple[Rule, ...]
     files: tuple[Path, ...]
+    descriptions: tuple[DeckDescription, ...] = ()

@@ -5,6 +5,16 @@ modification time (from the lock file, so that Anki's importer updates exactly t
 content changed) and zips the package itself with fixed entry dates and sorted media, so that
 the same catalogue always gives a byte-identical file.
 
+A learner who clicks the parent deck meets the new cards in the order of Anki's default deck
+options (the v3 scheduler's "Deck" gather order): subdeck after subdeck as the deck list sorts
+them, by name, and within each deck by the cards' positions. So each new card gets as its
+position its rank in that same order (deck, then catalogue order): the "Deck" order and the
+"ascending position" order then agree, and a catalogue sets its study order by naming its decks
+(``1 Basic rules``, ``2 …``) and ordering its files. Deck options themselves are not shipped:
+Anki's import dialog leaves "Import any deck presets" off, so they would not reach most learners.
+Each deck the notes sit in, or a parent of them, gets the description its catalogue gives it;
+Anki shows it above the deck's study button, and sets it again on every import.
+
 The package is written to a temporary file in the output's own folder and renamed over the
 output only when complete: a failed or interrupted build never leaves a broken deck, and an
 existing deck stays untouched until the new one is whole.
@@ -13,6 +23,7 @@ existing deck stays untouched until the new one is whole.
 from __future__ import annotations
 
 import hashlib
+import html
 import itertools
 import json
 import sqlite3
@@ -56,8 +67,12 @@ def write_package(
     output: Path,
     times: Times,
     media: Sequence[MediaFile] = (),
+    descriptions: Mapping[str, str] | None = None,
 ) -> None:
-    """Write the notes (and media) into ``output`` atomically; raise OutputError on failure."""
+    """Write the notes (and media) into ``output`` atomically; raise OutputError on failure.
+
+    ``descriptions`` maps deck names to their descriptions (plain text, shown as text); a deck
+    that holds no note and is no parent of one is left out."""
     model = genanki.Model(
         note_type.id,
         note_type.name,
@@ -78,20 +93,47 @@ def write_package(
                 guid=note_guid(note.rule_id),
             )
         )
+    for name, text in (descriptions or {}).items():
+        if name in decks:
+            decks[name].description = _description_html(text)
+        elif any(deck.startswith(name + "::") for deck in decks):  # a parent, holding no note
+            decks[name] = genanki.Deck(deck_id(name), name, _description_html(text))
     package = genanki.Package(list(decks.values()))
     mod_by_guid = {note_guid(rule_id): when for rule_id, when in times.notes.items()}
+    position_by_guid = {note_guid(note.rule_id): rank for rank, note in _study_order(notes)}
 
     def write(path: str) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             database = Path(scratch) / "collection.anki2"
-            _write_collection(package, database, times.note_type, mod_by_guid)
+            _write_collection(package, database, times.note_type, mod_by_guid, position_by_guid)
             _zip(Path(path), database, media)
 
     replace_atomically(output, write, what="deck")
 
 
+def _study_order(notes: Sequence[RenderedNote]) -> list[tuple[int, RenderedNote]]:
+    """The notes numbered from 1 in the order Anki's "Deck" gather meets them: by deck as the
+    deck list sorts names (part by part, ignoring case), then in catalogue order."""
+
+    def deck_key(indexed: tuple[int, RenderedNote]) -> tuple[tuple[str, ...], int]:
+        index, note = indexed
+        return tuple(part.strip().casefold() for part in note.deck.split("::")), index
+
+    ordered = sorted(enumerate(notes), key=deck_key)
+    return [(rank, note) for rank, (_, note) in enumerate(ordered, start=1)]
+
+
+def _description_html(text: str) -> str:
+    """A deck description as HTML that shows exactly its text, its line breaks kept."""
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
 def _write_collection(
-    package: genanki.Package, database: Path, note_type_time: int, mod_by_guid: Mapping[str, int]
+    package: genanki.Package,
+    database: Path,
+    note_type_time: int,
+    mod_by_guid: Mapping[str, int],
+    position_by_guid: Mapping[str, int],
 ) -> None:
     connection = sqlite3.connect(database)
     try:
@@ -107,6 +149,10 @@ def _write_collection(
             [(when, note_ids[guid]) for guid, when in mod_by_guid.items() if guid in note_ids],
         )
         cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+        cursor.executemany(  # a new card's due is its position in the new-card queue
+            "UPDATE cards SET due = ? WHERE nid = ?",
+            [(rank, note_ids[guid]) for guid, rank in position_by_guid.items()],
+        )
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
         models = json.loads(models_json)
         for model in models.values():

@@ -82,11 +82,12 @@ def render_note(rule: Rule, plot: str = "", media: tuple[MediaFile, ...] = ()) -
 
 
 def _definitions(rule: Rule) -> str:
-    """'where σ(x) = …' for each helper the rule uses, and 'for x > 0' for its assumptions."""
+    """'where σ(x) = …' for each helper the rule uses (and 'where λ = 1.0507…' for each named
+    constant), and 'for x > 0' for its assumptions."""
     lines = []
     for helper in rule.used_definitions:
         params = ", ".join(latex.name(p) for p in helper.params)
-        call = f"{latex.function_name(helper.name)}({params})"
+        call = latex.function_name(helper.name) + (f"({params})" if params else "")
         definition = f"\\displaystyle {call} = {latex.latex(helper.body)}"
         lines.append(f"where {inline_math(definition)}")
     if rule.assumptions:

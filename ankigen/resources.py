@@ -24,3 +24,8 @@ def bundled_catalogue() -> Path:
 def asset_text(name: str) -> str:
     """The text of one file of ``assets/`` (CSS, card templates)."""
     return (_data_folder("assets") / name).read_text(encoding="utf-8")
+
+
+def schema_file() -> Path:
+    """The JSON Schema of a catalogue file (as ``ankigen schema`` prints it), for editors."""
+    return _data_folder("schema") / "ankigen-catalogue.schema.json"

@@ -87,7 +87,8 @@ def _range(axis: str) -> Schema:
 _NAME = VARIABLE_NAME.pattern
 # A deck name whose parts between '::' are all non-blank ("A::B", not "A::" or "A:: ::B").
 _DECK = r"^(?!\s*::)(?!.*::\s*::)(?!.*::\s*$)[\s\S]*\S"
-_SIGNATURE = _whole(rf"\s*{_NAME}\s*\(\s*{_NAME}\s*(?:,\s*{_NAME}\s*)*\)\s*")
+# 'name(params)' for a helper, a bare 'name' for a named constant
+_SIGNATURE = _whole(rf"\s*{_NAME}\s*(?:\(\s*{_NAME}\s*(?:,\s*{_NAME}\s*)*\)\s*)?")
 _ASSUMPTION = _whole(ASSUMPTION.pattern)  # also matches a bare name, which the loader refuses
 
 _FILE_PROPERTIES: dict[str, Schema] = {
@@ -97,14 +98,24 @@ _FILE_PROPERTIES: dict[str, Schema] = {
         MAX_NAME,
         _DECK,
     ),
+    "description": _text(
+        "The description of this file's deck: what it covers and how to study it. Anki shows "
+        "it above the deck's study button (as text; line breaks are kept). Give it in one file "
+        "of the deck; a file with 'rules: []' can describe a parent deck that holds no rule.",
+        MAX_CONTEXT,
+    ),
     "tags": _tags("Tags given to every rule of this file, in addition to each rule's own."),
     "define": {
         "description": "Helper functions for the expressions of this file, as 'name(params)': "
-        "expression, such as 'sigma(x): 1/(1 + exp(-x))'. A helper may call the helpers defined "
-        "above it. Proofs expand helpers; cards show their definitions.",
+        "expression, such as 'sigma(x): 1/(1 + exp(-x))', and named constants, as 'name': "
+        "value, such as 'lam: 1.0507009873554805'. A helper may use the helpers and constants "
+        "defined above it. Proofs expand helpers and use constants' exact values; cards show "
+        "the names, with their definitions in a 'where' line.",
         "type": "object",
         "propertyNames": {"pattern": _SIGNATURE},
-        "additionalProperties": _expression("The helper's body, in its parameters only."),
+        "additionalProperties": _expression(
+            "The helper's body, in its parameters only; a constant's value, without variables."
+        ),
     },
     "rules": {
         "description": "The rules of this file, each becoming one note (one card) in the deck.",

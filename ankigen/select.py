@@ -41,7 +41,7 @@ def select_rules(
             f"no rule has {_any('tag', tags)} and lies in {_any('deck', decks)}: "
             "nothing is selected"  # (each filter alone selects something: both were given)
         )
-    return Catalogue(rules, catalogue.files)
+    return Catalogue(rules, catalogue.files, catalogue.descriptions)
 
 
 def _normal(deck: str) -> str:

@@ -1,5 +1,5 @@
 """The ids of the bundled catalogue that the tests pin: the lesson's rules, and those added
-beyond it (issue 8) by the subdeck they are filed under. One list for every test file."""
+beyond it (issues 8 and 14) by the subdeck they are filed under. One list for every test file."""
 
 LESSON_IDS = (
     "sigmoid", "relu", "tanh", "leaky-relu",
@@ -12,13 +12,13 @@ LESSON_IDS = (
 
 # The rules added beyond the lesson (issue 8), by the subdeck they are filed under.
 ADDED_IDS = {
-    "Derivatives for ML::Activation functions": (
+    "Derivatives for ML::5. Activation functions": (
         "softplus", "elu", "elu-from-its-output", "selu", "selu-published-constants",
         "gelu", "gelu-tanh-approximation", "gelu-sigmoid-approximation", "silu",
         "swish-beta", "swish-beta-trainable", "mish", "softsign", "hard-tanh", "relu6",
         "prelu-slope", "prelu-input", "log-sigmoid",
     ),
-    "Derivatives for ML::Loss functions": (
+    "Derivatives for ML::6. Loss functions": (
         "mse-one-prediction", "mse-term", "half-squared-error", "mse-linear-weight", "mae",
         "mae-mean", "huber", "log-cosh", "pinball", "bce-probability", "bce-logit",
         "bce-logit-stable", "bce-logit-softplus", "softmax-ce-two-class-first",
@@ -26,18 +26,18 @@ ADDED_IDS = {
         "gaussian-nll-mean", "gaussian-nll-sd", "gaussian-nll-log-variance", "poisson-nll",
         "kl-term", "vae-kl-mean", "vae-kl-sd", "vae-kl-log-variance",
     ),
-    "Derivatives for ML::Regularisation": (
+    "Derivatives for ML::7. Regularisation": (
         "l2-penalty", "l2-penalty-without-half", "l2-regularised-loss",
         "l2-penalty-one-of-three-weights", "l1-penalty", "elastic-net", "elastic-net-mixing",
         "group-lasso",
     ),
-    "Derivatives for ML::Softmax and attention": (
+    "Derivatives for ML::8. Softmax and attention": (
         "softmax-own-logit", "softmax-other-logit", "softmax-sums-to-one",
         "log-softmax-own-logit", "log-softmax-other-logit",
         "softmax-cross-entropy-three-class", "log-sum-exp", "log-sum-exp-shifted",
         "softmax-temperature", "attention-score-query", "attention-score-key",
     ),
-    "Derivatives for ML::Chain rule": (
+    "Derivatives for ML::4. Chain rule": (
         "chain-rule", "chain-rule-three-functions", "chain-rule-power", "chain-rule-exp",
         "chain-rule-log", "backprop-through-sigmoid", "backprop-through-tanh",
         "sigmoid-unit-weight", "sigmoid-unit-bias", "sigmoid-unit-input", "linear-model-bias",
@@ -45,7 +45,15 @@ ADDED_IDS = {
         "two-layer-network-first-weight", "two-layer-network-second-weight",
         "two-layer-relu-network-first-weight",
     ),
-    "Derivatives for ML::Optimisation": (
+    # added for issue 14: the thin exponential and product/quotient subdecks filled out
+    "Derivatives for ML::2. Exponentials and logarithms": (
+        "exp-base-a", "log-base-b", "log-of-a-product", "log-of-a-quotient", "log-of-a-power",
+    ),
+    "Derivatives for ML::3. Product and quotient rules": (
+        "product-example-entropy-term", "reciprocal-rule", "sigmoid-by-the-reciprocal-rule",
+        "quotient-example-two-class-softmax",
+    ),
+    "Derivatives for ML::9. Optimisation": (
         "exponential-decay-learning-rate", "exponential-decay-learning-rate-base",
         "inverse-time-decay", "cosine-annealing", "gradient-descent-update-learning-rate",
         "loss-after-one-step", "quadratic-loss-after-one-step", "moving-average-new-gradient",

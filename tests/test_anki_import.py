@@ -32,19 +32,20 @@ from ankigen.render import NOTE_TYPE_ID
 from ankigen.resources import bundled_catalogue
 
 PARENT_DECK = "Derivatives for ML"
-SUBDECKS = {
-    "Derivatives for ML::Activation functions",
-    "Derivatives for ML::Basic rules",
-    "Derivatives for ML::Exponentials and logarithms",
-    "Derivatives for ML::Loss functions",
-    "Derivatives for ML::Product and quotient rules",
-    # added beyond the lesson (issue 8)
-    "Derivatives for ML::Regularisation",
-    "Derivatives for ML::Softmax and attention",
-    "Derivatives for ML::Chain rule",
-    "Derivatives for ML::Optimisation",
-}
-BUNDLED_NOTES = 110  # the lesson's 23 rules and the 87 added for issue 8
+# In study order: a learner who clicks the parent deck meets the new cards in this order.
+STUDY_ORDER = (
+    "Derivatives for ML::1. Basic rules",
+    "Derivatives for ML::2. Exponentials and logarithms",
+    "Derivatives for ML::3. Product and quotient rules",
+    "Derivatives for ML::4. Chain rule",
+    "Derivatives for ML::5. Activation functions",
+    "Derivatives for ML::6. Loss functions",
+    "Derivatives for ML::7. Regularisation",
+    "Derivatives for ML::8. Softmax and attention",
+    "Derivatives for ML::9. Optimisation",
+)
+SUBDECKS = set(STUDY_ORDER)
+BUNDLED_NOTES = 119  # the lesson's 23 rules, 87 added for issue 8 and 9 for issue 14
 
 
 # --- building and importing --------------------------------------------------------------------
@@ -208,7 +209,7 @@ def _outside_math(card_html: str) -> str:
 
 
 def test_the_import_log_reports_every_note_as_new(imported: Imported) -> None:
-    """A first import adds all 110 notes, with no duplicate, conflict, update or missing part."""
+    """A first import adds all 119 notes, with no duplicate, conflict, update or missing part."""
     assert _counts(imported.log) == {
         "new": BUNDLED_NOTES,
         "updated": 0,
@@ -224,7 +225,7 @@ def test_the_import_log_reports_every_note_as_new(imported: Imported) -> None:
 def test_the_collection_holds_one_card_per_rule_of_the_ankigen_note_type(
     imported: Imported, rules: dict[str, Rule]
 ) -> None:
-    """110 notes and 110 cards, one per bundled rule, all of the ankigen note type."""
+    """119 notes and 119 cards, one per bundled rule, all of the ankigen note type."""
     col = imported.col
     assert col.note_count() == BUNDLED_NOTES
     assert col.card_count() == BUNDLED_NOTES
@@ -255,11 +256,87 @@ def test_the_note_type_keeps_its_fixed_id(imported: Imported) -> None:
 
 
 def test_the_parent_deck_and_its_nine_subdecks_exist(imported: Imported) -> None:
-    """The deck tree is 'Derivatives for ML' with nine subdecks: the lesson's five and the four
-    added for issue 8 (the added activations and losses share the lesson's subdecks)."""
+    """The deck tree is 'Derivatives for ML' with nine subdecks, numbered in study order: the
+    lesson's five and the four added for issue 8 (the added activations and losses share the
+    lesson's subdecks)."""
     names = {deck.name for deck in imported.col.decks.all_names_and_ids()}
     assert {PARENT_DECK, *SUBDECKS} <= names
     assert {name for name in names if name.startswith(PARENT_DECK)} == {PARENT_DECK, *SUBDECKS}
+
+
+def _first_new_cards(col: Collection, count: int) -> list[tuple[str, str]]:
+    """The (deck, rule id) of the first ``count`` new cards that Anki's v3 scheduler shows a
+    learner who clicks the parent deck, with Anki's default deck options (only the daily limit
+    of new cards raised, so that the whole queue can be seen)."""
+    parent = col.decks.id(PARENT_DECK)
+    assert parent is not None
+    col.decks.select(parent)
+    options = col.decks.config_dict_for_deck_id(parent)
+    options["new"]["perDay"] = 9999
+    col.decks.save(options)
+    queued = col.sched.get_queued_cards(fetch_limit=count).cards
+    cards = [col.get_card(entry.card.id) for entry in queued]
+    return [(col.decks.name(card.did), card.note()["Id"]) for card in cards]
+
+
+def test_the_first_new_cards_are_the_basic_rules_then_the_subdecks_in_study_order(
+    fresh_col: Collection, package: Path, rules: dict[str, Rule]
+) -> None:
+    """Issue 14: a learner who imports the deck and clicks it meets the power rule first, not
+    the activations; then exponentials and logs, products and quotients, the chain rule,
+    activations, losses and the rest, each subdeck in its file's order. Asked of the real v3
+    scheduler, with the options a fresh profile has (the import sets no deck options)."""
+    _import(fresh_col, package)
+    assert fresh_col.v3_scheduler()
+    shown = _first_new_cards(fresh_col, BUNDLED_NOTES)
+    assert [rule_id for _, rule_id in shown[:5]] == [
+        "power-rule", "power-square", "power-cube", "power-identity", "power-constant",
+    ]  # fmt: skip
+    decks = [deck for deck, _ in shown]
+    assert list(dict.fromkeys(decks)) == list(STUDY_ORDER)  # each subdeck whole, in order
+    in_catalogue_order = [(rule.deck, rule_id) for rule_id, rule in rules.items()]
+    assert shown == sorted(in_catalogue_order, key=lambda card: STUDY_ORDER.index(card[0]))
+
+
+def test_every_deck_has_a_description(imported: Imported) -> None:
+    """The parent deck and every subdeck tell the learner what they cover and how to study
+    them; the text is shown as text (escaped), never as markup."""
+    col = imported.col
+    for name in (PARENT_DECK, *STUDY_ORDER):
+        deck_id = col.decks.id(name)
+        assert deck_id is not None
+        description = col.decks.get(deck_id)["desc"]
+        assert len(description) > 80, name
+        assert "<" not in description.replace("<br>", ""), name
+    parent = col.decks.get(col.decks.id(PARENT_DECK))["desc"]
+    assert "study order" in parent
+
+
+def test_a_learner_who_renames_the_old_subdecks_before_importing_keeps_one_tree(
+    fresh_col: Collection, package: Path, tmp_path: Path
+) -> None:
+    """The README's advice to a learner who has the deck from before its subdecks were
+    numbered: Anki never moves cards on import, but files them by deck name, so renaming the
+    old subdecks first puts every card, old and new, in the numbered tree, with its history."""
+    folder = _bundled_copy(tmp_path / "old")
+    for path in folder.glob("*.yaml"):  # the same catalogue, with the old subdeck names
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(Derivatives for ML::)\d\. ", r"\1", text), encoding="utf-8")
+    build([folder], tmp_path / "old.apkg")
+    _import(fresh_col, tmp_path / "old.apkg")
+    old_ids = {fresh_col.get_card(cid).nid for cid in fresh_col.find_cards("")}
+    for name in STUDY_ORDER:
+        parent, numbered = name.split("::")
+        old = fresh_col.decks.id(f"{parent}::{numbered.split('. ', 1)[1]}", create=False)
+        assert old is not None, name
+        fresh_col.decks.rename(old, name)
+    _import(fresh_col, package)
+    decks = {deck.name for deck in fresh_col.decks.all_names_and_ids()}
+    assert {name for name in decks if name.startswith(PARENT_DECK)} == {PARENT_DECK, *SUBDECKS}
+    assert fresh_col.card_count() == BUNDLED_NOTES
+    assert old_ids <= {fresh_col.get_card(cid).nid for cid in fresh_col.find_cards("")}
+    description = fresh_col.decks.get(fresh_col.decks.id(STUDY_ORDER[0]))["desc"]
+    assert description.startswith("The power rule")  # set on the renamed deck by the import
 
 
 def test_every_card_sits_in_the_deck_its_catalogue_file_names(
@@ -269,14 +346,14 @@ def test_every_card_sits_in_the_deck_its_catalogue_file_names(
     assert {rule_id: card.deck for rule_id, card in shown.items()} == {
         rule_id: rule.deck for rule_id, rule in rules.items()
     }
-    assert shown["relu"].deck == "Derivatives for ML::Activation functions"
-    assert shown["ln"].deck == "Derivatives for ML::Exponentials and logarithms"
-    assert shown["gelu"].deck == "Derivatives for ML::Activation functions"
-    assert shown["huber"].deck == "Derivatives for ML::Loss functions"
-    assert shown["elastic-net"].deck == "Derivatives for ML::Regularisation"
-    assert shown["attention-score-query"].deck == "Derivatives for ML::Softmax and attention"
-    assert shown["chain-rule"].deck == "Derivatives for ML::Chain rule"
-    assert shown["cosine-annealing"].deck == "Derivatives for ML::Optimisation"
+    assert shown["relu"].deck == "Derivatives for ML::5. Activation functions"
+    assert shown["ln"].deck == "Derivatives for ML::2. Exponentials and logarithms"
+    assert shown["gelu"].deck == "Derivatives for ML::5. Activation functions"
+    assert shown["huber"].deck == "Derivatives for ML::6. Loss functions"
+    assert shown["elastic-net"].deck == "Derivatives for ML::7. Regularisation"
+    assert shown["attention-score-query"].deck == "Derivatives for ML::8. Softmax and attention"
+    assert shown["chain-rule"].deck == "Derivatives for ML::4. Chain rule"
+    assert shown["cosine-annealing"].deck == "Derivatives for ML::9. Optimisation"
 
 
 def test_every_note_carries_the_tags_of_its_file_and_its_rule(

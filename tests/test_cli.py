@@ -22,7 +22,7 @@ Cli = Callable[..., Result]
 BAD_CASES = Path(__file__).parent / "fixtures" / "bad"
 REPO = Path(__file__).resolve().parents[1]
 
-BUNDLED_RULES = len(LESSON_IDS) + sum(len(ids) for ids in ADDED_IDS.values())  # 110
+BUNDLED_RULES = len(LESSON_IDS) + sum(len(ids) for ids in ADDED_IDS.values())  # 119
 
 CUBE_RIGHT = """\
 deck: "Derivatives for ML::Test"
@@ -90,18 +90,42 @@ def test_build_with_no_folder_writes_the_bundled_deck_to_ankigen_apkg(
     cli: Cli, tmp_path: Path
 ) -> None:
     """`ankigen build` alone proves the bundled catalogue and writes ./ankigen.apkg, with the
-    published times: nothing changed, and no lock file to write beside it."""
+    published times: nothing changed, and no lock file to write beside it. The counts say what
+    they compare with (issue 14: "0 new" alone puzzled a newcomer who had just built 119)."""
     result = cli("build")
     assert result.exit_code == 0, result.stderr
-    assert (
-        "110 rules, all proved: 110 notes (0 new, 0 updated, 110 unchanged), 110 cards in 9 decks"
-        in result.stdout
+    summary, *lines = result.stdout.splitlines()
+    assert re.fullmatch(
+        rf"{BUNDLED_RULES} rules, all proved: {BUNDLED_RULES} notes, {BUNDLED_RULES} cards in "
+        r"9 decks, \d+ media files",
+        summary,
     )
-    assert "wrote ankigen.apkg" in result.stdout
+    assert lines == [
+        f"compared with the published bundled deck: 0 new, 0 updated, {BUNDLED_RULES} unchanged "
+        "(a learner who has it and imports this deck gets the new notes and the updates)",
+        "wrote ankigen.apkg",
+    ]
     deck = tmp_path / "ankigen.apkg"
     assert zipfile.is_zipfile(deck)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ankigen.apkg"]
     assert_no_traceback(result)
+
+
+def test_a_first_build_of_a_new_catalogue_says_it_has_nothing_to_compare_with(
+    cli: Cli, make_catalogue: MakeCatalogue, tmp_path: Path
+) -> None:
+    """With no lock file yet every note is new, and the summary says why; the second build
+    compares with the lock the first one wrote."""
+    folder = make_catalogue(cube=CUBE_RIGHT)
+    first = cli("build", folder, "-o", tmp_path / "deck.apkg", "--no-plots")
+    assert first.exit_code == 0, first.stderr
+    assert "first build (no lock file yet): 1 new, 0 updated, 0 unchanged" in first.stdout
+    again = cli("build", folder, "-o", tmp_path / "deck.apkg", "--no-plots")
+    assert again.exit_code == 0, again.stderr
+    lock = folder / "ankigen.lock"
+    assert f"compared with the last build recorded in {lock}: 0 new, 0 updated, 1 unchanged" in (
+        again.stdout
+    )
 
 
 def test_build_into_a_missing_folder_exits_3_and_creates_nothing(
@@ -190,7 +214,7 @@ def test_check_prints_a_verdict_per_bundled_rule_and_a_summary(cli: Cli) -> None
     assert len(verdicts) == BUNDLED_RULES
     assert set(verdicts.values()) == {"proved"}
     assert set(LESSON_IDS) <= set(verdicts)
-    assert lines[-1] == "110 rules: 110 proved"
+    assert lines[-1] == f"{BUNDLED_RULES} rules: {BUNDLED_RULES} proved"
     assert result.stderr == ""
 
 
@@ -217,7 +241,7 @@ def test_list_prints_id_deck_and_tags_of_every_rule(cli: Cli) -> None:
     assert set(LESSON_IDS) <= {row[0] for row in rows}
     by_id = {row[0]: row[1:] for row in rows}
     assert by_id["sigmoid"] == [
-        "Derivatives for ML::Activation functions",
+        "Derivatives for ML::5. Activation functions",
         "[activation classification]",
     ]
     assert all(deck.startswith("Derivatives for ML::") for deck, _tags in by_id.values())
@@ -236,7 +260,7 @@ def test_a_user_folder_alone_holds_only_its_own_rules(
 def test_bundled_merges_the_bundled_catalogue_with_a_user_folder(
     cli: Cli, make_catalogue: MakeCatalogue
 ) -> None:
-    """--bundled adds the 110 bundled rules to the user's own."""
+    """--bundled adds the 119 bundled rules to the user's own."""
     result = cli("list", make_catalogue(cube=CUBE_RIGHT), "--bundled")
     assert result.exit_code == 0, result.stderr
     ids = [line.split()[0] for line in result.stdout.splitlines()]
@@ -255,7 +279,7 @@ def test_an_id_clash_between_a_user_folder_and_the_bundled_catalogue_exits_2(
     assert merged.exit_code == 2
     (line,) = stderr_lines(merged)
     assert line.startswith(f"{folder.name}/mine.yaml:4: rule 'relu': duplicate id; first used at ")
-    assert line.endswith("activations.yaml:16")
+    assert line.endswith("activations.yaml:17")
     assert_no_traceback(merged)
 
 

@@ -39,6 +39,7 @@ from ankigen.expressions import (
     Var,
     parse_expression,
     parse_signature,
+    variables,
 )
 from ankigen.symbolic import Translator
 
@@ -434,6 +435,7 @@ def test_an_expression_at_the_length_limit_is_accepted() -> None:
         ("sigma(x)", ("sigma", ("x",))),
         ("affine(w, x, b)", ("affine", ("w", "x", "b"))),
         ("  softplus( z )  ", ("softplus", ("z",))),
+        (" lam ", ("lam", ())),  # a named constant
     ],
 )
 def test_a_signature_gives_the_helpers_name_and_parameters(
@@ -445,8 +447,9 @@ def test_a_signature_gives_the_helpers_name_and_parameters(
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("sigma", "a helper is declared as 'name(parameters)', such as 'sigma(x)'"),
-        ("sigma()", "helper 'sigma' needs at least one parameter"),
+        ("sigma x", "a helper is declared as 'name(parameters)', such as 'sigma(x)'"),
+        ("sigma()", "helper 'sigma' needs at least one parameter (a named constant is written"),
+        ("pi", "helper 'pi' would hide the built-in 'pi'"),
         ("exp(x)", "helper 'exp' would hide the built-in 'exp'"),
         ("Piecewise(x)", "would hide the built-in 'Piecewise'"),
         ("f(x, x)", "helper 'f' repeats a parameter"),
@@ -458,3 +461,26 @@ def test_a_bad_signature_is_refused_with_a_reason(text: str, reason: str) -> Non
     with pytest.raises(ExpressionError) as caught:
         parse_signature(text)
     assert reason in caught.value.reason
+
+
+# --- named constants (issue 14) ---------------------------------------------------------------
+
+_LAM = Definition("lam", (), Num(Fraction(10507009873554805, 10**16), "1.0507009873554805"))
+
+
+def test_a_named_constant_is_written_bare_and_parsed_as_a_call_without_arguments() -> None:
+    """``lam`` of a ``define: {lam: 1.05…}`` is the constant, not a variable: the proof expands
+    it to its exact value and the card prints its name."""
+    tree = parse_expression("lam*x", Scope({"lam": _LAM}))
+    assert tree == BinOp("*", Call("lam", (), "defined"), Var("x"))
+    assert variables(tree) == {"x"}
+
+
+def test_a_named_constant_called_like_a_function_is_refused() -> None:
+    with pytest.raises(ExpressionError, match="'lam' is a named constant, not a function"):
+        parse_expression("lam(x)*x", Scope({"lam": _LAM}))
+
+
+def test_a_helper_parameter_may_not_hide_a_named_constant() -> None:
+    with pytest.raises(ExpressionError, match="would hide the named constant 'lam'"):
+        parse_signature("f(lam)", ["lam"])

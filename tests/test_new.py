@@ -16,13 +16,14 @@ from click.testing import CliRunner, Result
 from ankigen.authoring import NewRule, add_rule
 from ankigen.catalogue import load_catalogue
 from ankigen.cli import main
-from ankigen.errors import CatalogueError
+from ankigen.errors import CatalogueError, RuleNotWrittenError
 from ankigen.model import Rule
 from ankigen.resources import bundled_catalogue
 from ankigen.verify import prove
 
 Cli = Callable[..., Result]
 BUNDLED_FILES = sorted(p.name for p in bundled_catalogue().glob("*.yaml"))
+DESCRIPTION_ONLY = "derivatives-for-ml.yaml"  # the parent deck's description, 'rules: []'
 CUBE = ("--id", "cube-test", "--name", "Cube", "--function", "x**3", "--derivative", "3*x**2")
 WHY = ("--context", "Polynomial features.")
 
@@ -70,21 +71,34 @@ def test_a_new_rule_is_appended_keeping_the_file_and_it_loads_and_proves(
         '    source: "Me, 2024"\n'
     )
     rule = loaded(cards, "cube-test")
-    assert rule.deck == "Derivatives for ML::Loss functions"
+    assert rule.deck == "Derivatives for ML::6. Loss functions"
     assert "test" in rule.tags and "loss" in rule.tags
     assert prove(rule).proved
     line = text.count("\n", 0, text.index("- id: cube-test")) + 1
     assert result.stdout == f"added rule 'cube-test' at cards/losses.yaml:{line}: proved\n"
 
 
-@pytest.mark.parametrize("name", BUNDLED_FILES)
+@pytest.mark.parametrize("name", [name for name in BUNDLED_FILES if name != DESCRIPTION_ONLY])
 def test_every_bundled_file_keeps_its_text_when_a_rule_is_appended(cards: Path, name: str) -> None:
     """ruamel's round trip reproduces each bundled file exactly, so adding a rule only adds."""
     path = cards / name
     original = path.read_bytes()
     add_rule(path, NewRule("cube-test", "Cube", "x**3", "3*x**2", "Polynomial features."))
     assert path.read_bytes().startswith(original)
-    assert path.read_bytes()[len(original) :].startswith(b"\n  - id: cube-test\n")
+    added = path.read_bytes()[len(original) :]  # after a blank line if the file spaces its rules
+    assert added.removeprefix(b"\n").startswith(b"  - id: cube-test\n")
+
+
+def test_an_empty_rules_list_is_refused_with_the_rule_to_paste(cli: Cli, cards: Path) -> None:
+    """'rules: []' (a file that only describes its deck) is flow style: adding a rule would
+    rewrite that line, so the rule is given to paste by hand and the file is left alone."""
+    path = cards / DESCRIPTION_ONLY
+    original = path.read_bytes()
+    result = new(cli, path, *CUBE, *WHY)
+    assert result.exit_code == 2
+    assert "'rules:' list is in flow style" in result.stderr
+    assert "{id: cube-test, name: Cube" in result.stderr
+    assert path.read_bytes() == original
 
 
 def test_a_rule_may_use_the_helpers_of_its_file(cli: Cli, cards: Path) -> None:
@@ -102,7 +116,9 @@ def test_variable_and_assumptions_are_written_when_given(cli: Cli, tmp_path: Pat
     more = ("--derivative", "1/w", "--variable", "w", "--assume", "w > 0")
     result = new(cli, path, *args, *more, *WHY)
     assert result.exit_code == 0, result.stderr
-    assert path.read_text(encoding="utf-8") == (
+    modeline, text = path.read_text(encoding="utf-8").split("\n", 1)
+    assert modeline.startswith("# yaml-language-server: $schema=")
+    assert text == (
         'deck: "Mine"\n'
         "rules:\n"
         "  - id: log-w\n"
@@ -113,7 +129,7 @@ def test_variable_and_assumptions_are_written_when_given(cli: Cli, tmp_path: Pat
         '    context: "Polynomial features."\n'
         '    assume: ["w > 0"]\n'
     )
-    assert result.stdout == "created the file and added rule 'log-w' at mine.yaml:3: proved\n"
+    assert result.stdout == "created the file and added rule 'log-w' at mine.yaml:4: proved\n"
 
 
 def test_text_with_quotes_colons_hashes_and_backslashes_survives_exactly(
@@ -218,20 +234,19 @@ def test_a_wrong_derivative_exits_1_with_the_located_counterexample_and_writes_n
     assert result.exit_code == 1
     assert path.read_bytes() == original
     assert result.stdout == ""
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("cards/losses.yaml:")
-    assert line.endswith(
-        ": rule 'cube-test': derivative is wrong: at x = 2 the claim gives 6, but d/dx x**3 = 12"
+    # The rule's lines are in no file, so the message names the file without a line (issue 14).
+    assert result.stderr == (
+        "cards/losses.yaml: rule 'cube-test' was not written: derivative is wrong: at x = 2 the "
+        "claim gives 6, but d/dx x**3 = 12\n"
     )
-    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--id", "relu"), "rule 'relu': duplicate id; first used at cards/activations.yaml:"),
+        (("--id", "relu"), "rule 'relu' was not written: duplicate id; first used at cards/"),
         (("--id", "Cube"), "id 'Cube' must be lowercase letters and digits joined by single "),
-        (("--function", "x**"), "rule 'cube-test': function: "),
+        (("--function", "x**"), "rule 'cube-test' was not written: function: "),
         (("--derivative", "3*y**2"), "derivative uses 'y', which the function does not"),
         (("--function", "sigma(x)"), "unknown function 'sigma'"),  # a helper of another file
         (("--tag", "two words"), "tag 'two words' must be one word"),
@@ -307,9 +322,83 @@ def test_only_yaml_files_can_be_written(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_a_refused_rule_in_a_new_file_creates_no_file(tmp_path: Path) -> None:
-    with pytest.raises(CatalogueError):
+    with pytest.raises(CatalogueError) as refused:
         add_rule(tmp_path / "mine.yaml", NewRule("Cube", "C", "x**3", "3*x**2", "F."), "Mine")
+    assert isinstance(refused.value, RuleNotWrittenError)
+    assert refused.value.field == "id"  # the field to ask for again
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refusal_in_a_new_file_cites_no_line_of_the_file_that_was_not_created(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 14: the error used to say "mine.yaml:7: ..." of a file that does not exist."""
+    path = tmp_path / "mine.yaml"
+    result = new(cli, path, "--deck", "Mine", *CUBE[:-1], "3*x", *WHY)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "mine.yaml: rule 'cube-test' was not written: derivative is wrong: at x = 2 the claim "
+        "gives 6, but d/dx x**3 = 12\n"
+    )
+    assert not path.exists()
+
+
+def test_a_problem_below_the_new_rule_keeps_its_line_in_the_file_as_it_is(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A rule is inserted before a key that follows 'rules:'; a mistake there is located at
+    its line in the file on disk, not in the draft with the rule inserted."""
+    path = tmp_path / "mine.yaml"
+    text = SQUARE + "tags: [two words]\n"
+    path.write_text(text, encoding="utf-8")
+    result = new(cli, path, *CUBE, *WHY)
+    assert result.exit_code == 2
+    line = text.count("\n")  # the last line of the file
+    assert f"mine.yaml:{line}: tag 'two words' must be one word" in result.stderr
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_variable_the_function_does_not_use_is_refused_with_a_suggestion(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 14: `variable: W` for a function of w used to be "derivative is wrong … d/dW = 0"."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(SQUARE, encoding="utf-8")
+    args = ("--id", "decay", "--name", "Decay", "--function", "lam*w**2", "--derivative")
+    result = new(cli, path, *args, "2*lam*w", "--variable", "W", *WHY)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "mine.yaml: rule 'decay' was not written: the function does not use the variable 'W' "
+        "(its derivative by 'W' would be 0); did you mean 'w'?\n"
+    )
+    assert path.read_text(encoding="utf-8") == SQUARE
+
+
+def test_a_new_file_starts_with_the_schema_modeline(cli: Cli, tmp_path: Path) -> None:
+    """Issue 14: a file made by `ankigen new` gets the editor modeline the bundled files have,
+    pointing (from the file's folder) at the schema `ankigen schema` prints."""
+    path = tmp_path / "mine.yaml"
+    assert new(cli, path, "--deck", "Mine", *CUBE, *WHY).exit_code == 0
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix)
+    schema = path.parent / first[len(prefix) :]  # an absolute path stays absolute
+    assert schema.read_text(encoding="utf-8") == cli("schema").stdout
+    assert loaded(tmp_path, "cube-test").deck == "Mine"
+
+
+def test_a_new_file_beside_the_bundled_catalogue_points_at_the_schema_relatively(
+    tmp_path: Path,
+) -> None:
+    """In a source checkout, a folder beside cards/ gets the same relative path as cards/."""
+    folder = bundled_catalogue().parent / f"my-cards-{os.getpid()}"
+    folder.mkdir()
+    try:
+        add_rule(folder / "mine.yaml", NewRule("cube-test", "C", "x**3", "3*x**2", "F."), "Mine")
+        first = (folder / "mine.yaml").read_text(encoding="utf-8").splitlines()[0]
+    finally:
+        shutil.rmtree(folder)
+    assert first == "# yaml-language-server: $schema=../schema/ankigen-catalogue.schema.json"
 
 
 def test_deck_is_refused_for_an_existing_file_with_another_deck(cli: Cli, cards: Path) -> None:
@@ -359,7 +448,8 @@ def test_only_the_missing_fields_are_asked_for_and_a_new_file_asks_for_its_deck(
     answers = ["My course::Powers", "x**3", "3*x**2", "w", "Features.", "", "A book"]
     args = ["new", "--file", "mine.yaml", "--id", "cube", "--name", "Cube"]
     result = CliRunner().invoke(main, args, input="\n".join(answers) + "\n")
-    assert result.exit_code == 1, result.output  # x**3 has no w: d/dw is 0, not 3x²
+    assert result.exit_code == 2, result.output  # x**3 has no w: d/dw would be 0, not 3x²
+    assert "the function does not use the variable 'w'" in result.output
     assert "Deck of the new file: " in result.output
     assert "Id: " not in result.output
     assert not (tmp_path / "mine.yaml").exists()
@@ -488,6 +578,42 @@ def test_the_end_of_input_at_a_prompt_is_a_usage_error_and_writes_nothing(tmp_pa
         "as options to run without prompts)"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_at_a_terminal_only_the_field_at_fault_is_asked_again_and_the_rest_kept(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: a refused rule used to throw every typed field away. At a terminal, the field
+    at fault is asked for again with its last answer as the default, and nothing else: here
+    the variable (a typo), then the derivative (refuted); then the rule is written."""
+    dialogue = [
+        ("Id:", "power-five"),
+        ("Name:", "Fifth power"),
+        ("Function:", "x**5"),
+        ("Derivative:", "5*x**3"),
+        ("Variable [x]:", "X"),
+        ("Why it matters in ML:", "Polynomial features."),
+        ("Tags (separated by spaces):", "power-rule"),
+        ("Source:", ""),
+        ("Variable [X]:", "x"),
+        ("Derivative [5*x**3]:", "5*x**4"),
+    ]
+    args = ["new", "--file", "powers.yaml", "--deck", "My course::Powers"]
+    shown, code = processes.at_a_terminal(args, tmp_path, dialogue)
+    assert code == 0, shown
+    refusals = [line for line in shown.splitlines() if "was not written" in line]
+    assert refusals == [
+        "powers.yaml: rule 'power-five' was not written: the function does not use the variable "
+        "'X' (its derivative by 'X' would be 0); did you mean 'x'?",
+        "powers.yaml: rule 'power-five' was not written: derivative is wrong: at x = 2 the claim "
+        "gives 40, but d/dx x**5 = 80",
+    ]
+    assert shown.count("Name:") == 1 and shown.count("Why it matters in ML:") == 1
+    assert shown.rstrip().endswith("added rule 'power-five' at powers.yaml:4: proved")
+    rule = loaded(tmp_path, "power-five")
+    assert (rule.derivative_text, rule.variable, rule.context, rule.tags) == (
+        "5*x**4", "x", "Polynomial features.", ("power-rule",),
+    )  # fmt: skip
 
 
 def test_a_fifo_as_the_file_is_refused_and_never_waited_on(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ never leave a half-written deck in place of a good one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -159,6 +160,57 @@ def test_the_package_puts_notes_in_decks_with_stable_ids(unpacked: sqlite3.Conne
         note_guid("relu"): deck_id("Derivatives for ML::Activation functions"),
         note_guid("ln"): deck_id("Derivatives for ML::Exponentials and logarithms"),
     }
+
+
+def _unpack(output: Path, folder: Path) -> sqlite3.Connection:
+    with zipfile.ZipFile(output) as archive:
+        archive.extract("collection.anki2", folder)
+    return sqlite3.connect(folder / "collection.anki2")
+
+
+def test_new_card_positions_follow_the_deck_list_then_the_catalogue_order(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: each card's position (its due number as a new card) is its rank in the order
+    Anki's "Deck" gather meets it: decks as the deck list sorts their names (part by part,
+    ignoring case), then the catalogue's order. So both gather orders, by deck and by
+    position, agree, whatever order the catalogue files come in."""
+    notes = [
+        _note("sigmoid", "Course::2. Activations"),
+        _note("power", "Course::1. Basics"),
+        _note("relu", "Course::2. Activations"),
+        _note("inner", "Course::1. basics::Inner"),
+        _note("cube", "Course::1. Basics"),
+    ]
+    write_package(note_type(), notes, tmp_path / "deck.apkg", TIMES)
+    with contextlib.closing(_unpack(tmp_path / "deck.apkg", tmp_path)) as connection:
+        rows = connection.execute(
+            "select notes.flds, cards.due from cards join notes on cards.nid = notes.id"
+        ).fetchall()
+    due = {fields.split("\x1f")[0]: position for fields, position in rows}
+    assert sorted(due, key=due.__getitem__) == ["power", "cube", "inner", "sigmoid", "relu"]
+    assert sorted(due.values()) == [1, 2, 3, 4, 5]
+
+
+def test_described_decks_and_their_parents_get_their_descriptions_as_text(
+    tmp_path: Path,
+) -> None:
+    """A deck's description is written on the deck, escaped (shown as text) with its line
+    breaks; a described parent that holds no note is written too, a deck that is neither a
+    note's nor a parent of one is not."""
+    notes = [_note("power", "Course::Basics")]
+    descriptions = {
+        "Course": "Study <b>in order</b>.\nThen review.",
+        "Course::Basics": "Powers & sums",
+        "Other": "No note here",
+    }
+    write_package(note_type(), notes, tmp_path / "deck.apkg", TIMES, (), descriptions)
+    with contextlib.closing(_unpack(tmp_path / "deck.apkg", tmp_path)) as connection:
+        (decks_json,) = connection.execute("select decks from col").fetchone()
+    written = {deck["name"]: deck["desc"] for deck in json.loads(decks_json).values()}
+    assert written["Course"] == "Study &lt;b&gt;in order&lt;/b&gt;.<br>Then review."
+    assert written["Course::Basics"] == "Powers &amp; sums"
+    assert "Other" not in written
 
 
 def test_the_package_uses_the_fixed_note_type(unpacked: sqlite3.Connection) -> None:

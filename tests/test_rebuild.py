@@ -11,6 +11,7 @@ import json
 import sqlite3
 import tempfile
 import textwrap
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -319,7 +320,9 @@ def test_a_moved_rule_and_removed_rules_are_reported(course: Path, tmp_path: Pat
     report = build([course], tmp_path / "v2.apkg")
     assert report.changes.removed == ("sigmoid",)
     assert {m[0] for m in report.changes.moved} == {"square", "cube"}
-    assert any("learners' existing cards stay in 'Course::Rules'" in w for w in report.warnings)
+    moved = [w for w in report.warnings if "learners' existing cards stay in 'Course::Rules'" in w]
+    assert len(moved) == 1  # one warning per renamed deck, naming its rules
+    assert moved[0].startswith("rules 'square' and 'cube' moved from deck 'Course::Rules'")
     assert any("removed since the last build: sigmoid" in w for w in report.warnings)
 
 
@@ -395,7 +398,7 @@ def test_an_unchanged_bundled_deck_keeps_its_published_times_whatever_the_users_
     arrive. The learner edits a bundled note and the teacher's; the teacher rebuilds the same
     content much later: nothing is updated, both edits stay."""
     build([], tmp_path / "published.apkg")
-    assert _import(col, tmp_path / "published.apkg")["new"] == 110
+    assert _import(col, tmp_path / "published.apkg")["new"] == 119
 
     mine = make_catalogue(rules=MINE)
     stale = json.loads((bundled_catalogue() / LOCK_NAME).read_text(encoding="utf-8"))
@@ -403,7 +406,11 @@ def test_an_unchanged_bundled_deck_keeps_its_published_times_whatever_the_users_
         stamp["modified"] += 1000
         stamp["hash"] = "0" * 64
     (mine / LOCK_NAME).write_text(json.dumps(stale), encoding="utf-8")
-    later = max(_published().values()) + 5000
+    # After the publication, and before the learner's edits below, which Anki stamps with the
+    # wall clock: a bundled lock refreshed an hour ago must not put the teacher's build after them.
+    published = max(_published().values())
+    later = min(published + 5000, int(time.time()) - 1)
+    assert later > published, "the bundled lock's times lie in the future"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(later))
     report = build([mine], tmp_path / "course.apkg", include_bundled=True)
     assert (report.changes.new, report.changes.updated) == (("my-square",), ())

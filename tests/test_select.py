@@ -191,7 +191,8 @@ def test_a_subset_build_writes_only_its_rules_and_keeps_the_others_in_the_lock(
     part = cli("build", course, "--tag", "robust", "-o", tmp_path / "part.apkg", "--no-plots")
     assert part.exit_code == 0, part.stderr
     assert "removed" not in part.stderr
-    assert part.stdout.startswith("1 rules, all proved: 1 notes (0 new, 0 updated, 1 unchanged)")
+    assert part.stdout.startswith("1 rules, all proved: 1 notes, 1 cards in 1 decks")
+    assert ": 0 new, 0 updated, 1 unchanged" in part.stdout
     after = json.loads((course / LOCK_NAME).read_text(encoding="utf-8"))
     assert after == before
 
