@@ -1,4 +1,4 @@
-"""Writing files so that they are never seen half-written.
+"""Writing files so that they are never seen half-written, and reading files that may be hostile.
 
 Every file ankigen writes (the deck, the lock file, a catalogue file it appends to, the preview)
 is written to a temporary file in the same folder and renamed over the target only when
@@ -9,7 +9,9 @@ behind, and two writers at once never mix their bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +50,38 @@ def write_atomically(path: Path, data: bytes, *, what: str, mode: int | None = N
     replace_atomically(
         path, lambda temporary: Path(temporary).write_bytes(data), what=what, mode=mode
     )
+
+
+class NotRegularFileError(OSError):
+    """The path names a FIFO, a device, a folder or a socket, not a file of bytes."""
+
+
+class FileTooLargeError(OSError):
+    """The file holds more bytes than the reader is willing to take."""
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path`` (a symbolic link is followed to one), at most
+    ``limit`` of them, without ever blocking or reading without end.
+
+    A FIFO would block ``open`` until a writer comes, ``/dev/zero`` never ends and opening some
+    devices has side effects; so the path is checked before it is opened, opened without
+    waiting, and checked again on the open file (it may have been swapped in between). Raises
+    :class:`NotRegularFileError`, :class:`FileTooLargeError`, or the OSError of the system.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFileError(errno.EINVAL, "not a regular file", str(path))
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(handle, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise NotRegularFileError(errno.EINVAL, "not a regular file", str(path))
+        if status.st_size > limit:
+            raise FileTooLargeError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        data = file.read(limit + 1)  # the file may have grown since fstat
+    if len(data) > limit:
+        raise FileTooLargeError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return data
 
 
 def _reason(error: OSError) -> str:
