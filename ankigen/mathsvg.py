@@ -23,6 +23,7 @@ import html
 import re
 import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,7 @@ from ankigen.model import MediaFile
 
 SIZE = 20.0  # px per em in the SVG's own units; the card scales the image in em anyway
 PRECISION = 3  # decimals of the SVG's coordinates
+MAX_EM = 1000.0  # the largest size a cached formula may claim, in em
 _SPAN = re.compile(r"\\\((?P<inline>.*?)\\\)|\\\[(?P<display>.*?)\\\]", re.DOTALL)
 
 
@@ -49,6 +51,14 @@ class MathRenderError(AnkigenError):
 
 
 @dataclass(frozen=True)
+class Formula:
+    """One formula of a field: its LaTeX (HTML-unescaped) and whether it is display math."""
+
+    latex: str
+    display: bool
+
+
+@dataclass(frozen=True)
 class RenderedMath:
     """One formula's SVG and its size in em: width, height, and depth below the baseline."""
 
@@ -58,6 +68,54 @@ class RenderedMath:
     depth: float
 
 
+def formulas(field: str) -> list[Formula]:
+    """The formulas of a rendered field (HTML with MathJax ``\\( … \\)`` and ``\\[ … \\]``
+    spans, their LaTeX HTML-escaped), in order."""
+    return [_formula(match) for match in _SPAN.finditer(field)]
+
+
+def field_with_images(
+    field: str, images: Mapping[Formula, RenderedMath]
+) -> tuple[str, tuple[MediaFile, ...]]:
+    """The field with every formula replaced by its image from ``images`` (which must hold
+    every formula of the field), and the images' files."""
+    media: dict[str, MediaFile] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        formula = _formula(match)
+        rendered = images[formula]
+        media[rendered.media.name] = rendered.media
+        return image_html(formula, rendered)
+
+    return _SPAN.sub(replace, field), tuple(media.values())
+
+
+def image_html(formula: Formula, rendered: RenderedMath) -> str:
+    """``<img class="math …">`` of one formula, sized in em to sit in the text."""
+    alt = html.escape(formula.latex, quote=True)
+    kind = "math-display" if formula.display else "math-inline"
+    style = f"width:{_em(rendered.width)}"
+    if not formula.display:
+        style += f";vertical-align:-{_em(rendered.depth)}"
+    return f'<img class="math {kind}" src="{rendered.media.name}" alt="{alt}" style="{style}">'
+
+
+def render(
+    latex: str, display: bool = True, *, cache: Cache | Literal["default"] | None = "default"
+) -> RenderedMath:
+    """The SVG image of one formula and its size, from the cache when it was rendered before,
+    else typeset here, in this process and without a time limit (a build typesets in its worker
+    pool instead: see :func:`ankigen.media.svg_math`)."""
+    store = default_cache() if cache == "default" else cache
+    formula = Formula(latex, display)
+    if store is not None and (found := from_cache(formula, store)) is not None:
+        return found
+    rendered = typeset(formula)
+    if store is not None:
+        to_cache(formula, store, rendered)
+    return rendered
+
+
 def render_svg(
     latex: str, display: bool = True, *, cache: Cache | Literal["default"] | None = "default"
 ) -> MediaFile:
@@ -65,54 +123,33 @@ def render_svg(
     return render(latex, display, cache=cache).media
 
 
-def render(
-    latex: str, display: bool = True, *, cache: Cache | Literal["default"] | None = "default"
-) -> RenderedMath:
-    """The SVG image of one formula and its size, from the cache when it was rendered before."""
-    store = default_cache() if cache == "default" else cache
-    key = _key(latex, display)
-    if store is not None:
-        stored = store.get(key)
-        if stored is not None and (found := _unpack(stored)) is not None:
-            return found
-    rendered = _render(latex, display)
-    if store is not None:
-        store.put(key, _pack(rendered))
-    return rendered
-
-
 def math_html(
     latex: str, display: bool, *, cache: Cache | Literal["default"] | None = "default"
 ) -> tuple[str, MediaFile]:
-    """``<img class="math …">`` of one formula, sized in em to sit in the text, and its file."""
+    """:func:`image_html` of one formula, rendered by :func:`render`, and its file."""
     rendered = render(latex, display, cache=cache)
-    alt = html.escape(latex, quote=True)
-    kind = "math-display" if display else "math-inline"
-    style = f"width:{_em(rendered.width)}"
-    if not display:
-        style += f";vertical-align:-{_em(rendered.depth)}"
-    tag = f'<img class="math {kind}" src="{rendered.media.name}" alt="{alt}" style="{style}">'
-    return tag, rendered.media
+    return image_html(Formula(latex, display), rendered), rendered.media
 
 
 def svg_field(
     field: str, *, cache: Cache | Literal["default"] | None = "default"
 ) -> tuple[str, tuple[MediaFile, ...]]:
-    """A rendered field (HTML with MathJax ``\\( … \\)`` and ``\\[ … \\]`` spans, their LaTeX
-    HTML-escaped) with every span replaced by its image, and the images' files."""
-    media: dict[str, MediaFile] = {}
+    """:func:`field_with_images`, each formula rendered by :func:`render`."""
+    images = {f: render(f.latex, f.display, cache=cache) for f in formulas(field)}
+    return field_with_images(field, images)
 
-    def replace(match: re.Match[str]) -> str:
-        display = match.group("display") is not None
-        latex = html.unescape(match.group("display") if display else match.group("inline"))
-        tag, file = math_html(latex, display, cache=cache)
-        media[file.name] = file
-        return tag
 
-    return _SPAN.sub(replace, field), tuple(media.values())
+def _formula(match: re.Match[str]) -> Formula:
+    display = match.group("display") is not None
+    return Formula(html.unescape(match.group("display" if display else "inline")), display)
 
 
 # --- rendering ------------------------------------------------------------------------------
+
+
+def warm_up() -> None:
+    """Import ziamath (and its font) now, so that worker processes forked later start with it."""
+    _load_ziamath()
 
 
 def _load_ziamath() -> None:
@@ -122,7 +159,11 @@ def _load_ziamath() -> None:
         import ziamath  # noqa: F401
 
 
-def _render(latex: str, display: bool) -> RenderedMath:
+def typeset(formula: Formula) -> RenderedMath:
+    """Render one formula with ziamath, in this process; raise :class:`MathRenderError` if it
+    cannot be rendered. Unbounded: ziamath's time grows exponentially with nesting (each row
+    lays out its children twice), so untrusted formulas are typeset in the worker pool."""
+    latex, display = formula.latex, formula.display
     _load_ziamath()
     from ziamath.config import config
     from ziamath.tex import tex2mml
@@ -178,6 +219,16 @@ def _em(value: float) -> str:
 # --- cache ----------------------------------------------------------------------------------
 
 
+def from_cache(formula: Formula, store: Cache) -> RenderedMath | None:
+    """The formula's image if the cache holds one that passes :func:`_unpack`'s checks."""
+    stored = store.get(_key(formula.latex, formula.display))
+    return None if stored is None else _unpack(stored)
+
+
+def to_cache(formula: Formula, store: Cache, rendered: RenderedMath) -> None:
+    store.put(_key(formula.latex, formula.display), _pack(rendered))
+
+
 def _key(latex: str, display: bool) -> str:
     _load_ziamath()
     import latex2mathml
@@ -216,10 +267,39 @@ def _pack(rendered: RenderedMath) -> bytes:
 
 
 def _unpack(stored: bytes) -> RenderedMath | None:
+    """A cached formula, read as untrusted input: three finite sizes of a sane range and an SVG
+    made only of what ziamath draws (see :func:`_is_plain_svg`); else None."""
     line, _, data = stored.partition(b"\n")
     try:
         width, height, depth = (float(v) for v in line.decode().split(" "))
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         return None
+    if not all(-MAX_EM <= v <= MAX_EM for v in (width, height, depth)) or not _is_plain_svg(data):
+        return None  # the comparisons are false for nan, too
     name = f"ankigen-math-{hashlib.sha256(data).hexdigest()[:16]}.svg"
     return RenderedMath(MediaFile(name, data), width, height, depth)
+
+
+_SVG_ELEMENTS = {"svg", "symbol", "path", "use", "rect", "g", "defs"}
+_SVG_ATTRIBUTES = {"width", "height", "viewBox", "id", "d", "href", "x", "y", "fill", "transform"}
+
+
+def _is_plain_svg(data: bytes) -> bool:
+    """Whether ``data`` is an SVG of shapes only, as ziamath draws them: no script, style, event
+    handler, foreign object or link out of the image (an ``href`` only names a symbol in it)."""
+    if b"<!" in data or b"<?" in data:  # no DOCTYPE, entities, CDATA or processing instructions
+        return False
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - entities refused above
+    except (ET.ParseError, ValueError):
+        return False
+    svg = "{http://www.w3.org/2000/svg}"
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag.removeprefix(svg) not in _SVG_ELEMENTS:
+            return False
+        for name, value in element.attrib.items():
+            if name not in _SVG_ATTRIBUTES or (name == "href" and not value.startswith("#")):
+                return False
+        if (element.text or "").strip() or (element.tail or "").strip():
+            return False
+    return root.tag == svg + "svg"

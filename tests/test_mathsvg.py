@@ -199,18 +199,18 @@ def test_a_rendered_formula_is_read_from_the_cache(
     """The second time a formula is asked for, it is not rendered again; a damaged cache entry
     is rendered afresh, to the same bytes."""
     calls: list[str] = []
-    real = mathsvg._render
+    real = mathsvg.typeset
 
-    def counted(latex: str, display: bool) -> mathsvg.RenderedMath:
-        calls.append(latex)
-        return real(latex, display)
+    def counted(formula: mathsvg.Formula) -> mathsvg.RenderedMath:
+        calls.append(formula.latex)
+        return real(formula)
 
-    monkeypatch.setattr(mathsvg, "_render", counted)
+    monkeypatch.setattr(mathsvg, "typeset", counted)
     cache = Cache(tmp_path / "cache")
     first = math_html(r"\sigma(x)", False, cache=cache)
     assert math_html(r"\sigma(x)", False, cache=cache) == first
     assert calls == [r"\sigma(x)"]
-    for entry in cache.folder.iterdir():
+    for entry in cache.folder.glob("*.entry"):
         entry.write_bytes(entry.read_bytes()[:-20])
     assert math_html(r"\sigma(x)", False, cache=cache) == first
     assert calls == [r"\sigma(x)", r"\sigma(x)"]
