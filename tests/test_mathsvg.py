@@ -223,3 +223,40 @@ def test_the_card_css_inverts_formula_images_in_night_mode() -> None:
         r"\.nightMode img\.math,\s*\.night_mode img\.math\s*\{\s*filter:\s*invert", css
     )
     assert re.search(r"img\.math-display\s*\{[^}]*display:\s*block", css)
+
+
+GOOD_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">'
+    b'<symbol id="g"><path d="M 0 0 L 1 1 Z" /></symbol><use href="#g" x="0" y="0" /></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"1 1 inf\n" + GOOD_SVG,
+        b"nan 1 1\n" + GOOD_SVG,
+        b"1e300 1 1\n" + GOOD_SVG,
+        b"1 1\n" + GOOD_SVG,
+        b"1 1 1\n" + GOOD_SVG.replace(b"<symbol", b"<script>alert(1)</script><symbol"),
+        b"1 1 1\n" + GOOD_SVG.replace(b'<path d="', b'<path onload="alert(1)" d="'),
+        b"1 1 1\n" + GOOD_SVG.replace(b'href="#g"', b'href="javascript:alert(1)"'),
+        b"1 1 1\n" + GOOD_SVG.replace(b"<symbol", b"<foreignObject />\n<symbol"),
+        b"1 1 1\n" + GOOD_SVG.replace(b"<symbol", b"<style>body{display:none}</style><symbol"),
+        b"1 1 1\n" + GOOD_SVG.replace(b'id="g">', b'id="g">text'),
+        b'1 1 1\n<!DOCTYPE svg [<!ENTITY a "aaaa">]>' + GOOD_SVG,
+        b"1 1 1\n<html><body>not svg</body></html>",
+        b"1 1 1\n" + GOOD_SVG[:-6],
+    ],
+)
+def test_a_cached_formula_is_untrusted_input(tmp_path: Path, entry: bytes) -> None:
+    """Even a verified entry must hold three sane sizes and an SVG of shapes only: no script,
+    event handler, style, foreign object, link out of the image or entity; else it is typeset
+    again."""
+    cache = Cache(tmp_path / "cache")
+    formula = mathsvg.Formula(r"\sigma(x)", False)
+    cache.put(mathsvg._key(formula.latex, formula.display), entry)
+    assert mathsvg.from_cache(formula, cache) is None
+    good = b"1 1 1\n" + GOOD_SVG
+    cache.put(mathsvg._key(formula.latex, formula.display), good)
+    assert mathsvg.from_cache(formula, cache) is not None
