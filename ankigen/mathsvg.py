@@ -18,6 +18,7 @@ deterministic (no date, no random ids), and named by their hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -26,7 +27,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import ankigen
 from ankigen.cache import Cache, default_cache
@@ -156,7 +157,37 @@ def _load_ziamath() -> None:
     """Import ziamath, which loads its font at import with a deprecated importlib call."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        import ziamath  # noqa: F401
+        import ziamath
+    if ziamath.__version__ in _ROW_HEIGHT_FIXED_FOR:
+        _lay_out_rows_once()
+
+
+_ROW_HEIGHT_FIXED_FOR = {"0.13"}  # the ziamath versions whose internals this was checked on
+
+
+def _lay_out_rows_once() -> None:
+    """Make ziamath's time grow with the size of a formula instead of doubling with each level
+    of nesting.
+
+    To size the stretchy operators of a row (``\\left(``), ziamath first lays out the row's
+    children once more in a "no stretch" pass, which leaves those operators out of the height
+    it measures; and each row inside that pass does the same again, so a 16-deep fraction took
+    minutes. Inside a "no stretch" pass the height of a nested row only sizes stretchy operators
+    whose height the pass leaves out anyway, so there it is not measured. The SVGs are byte for
+    byte the same (test_mathsvg checks every bundled formula and wide accents over fences)."""
+    from ziamath.nodes.mrow import Mrow
+
+    measure = Mrow._get_height_nostretch
+    if hasattr(measure, "__wrapped__"):
+        return  # done already
+
+    @functools.wraps(measure)
+    def height(self: Mrow, line: list[ET.Element], **kwargs: Any) -> tuple[float, float]:
+        if kwargs.get("nostretch"):
+            return 0.0, 0.0
+        return measure(self, line, **kwargs)
+
+    Mrow._get_height_nostretch = height  # type: ignore[method-assign]
 
 
 def typeset(formula: Formula) -> RenderedMath:

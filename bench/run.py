@@ -6,8 +6,9 @@
 For each synthetic catalogue (see bench/catalogue.py: fixed seed, realistic variety) it measures
 `ankigen check`, `ankigen build` cold (empty cache, no lock) and warm (nothing changed), the peak
 memory of the whole process tree (the command and its workers), and rules per second; then the
-start-up time of `ankigen --help` and `ankigen list`, and the bundled deck's times. Every command
-runs as a user runs it, in a subprocess, with a private cache folder.
+start-up time of `ankigen --help` and `ankigen list`, and the bundled deck's times, including a
+cold build with SVG formulas (`--math svg`) and a cold `preview` against a cold MathJax build.
+Every command runs as a user runs it, in a subprocess, with a private cache folder.
 """
 
 from __future__ import annotations
@@ -127,20 +128,24 @@ def startup(args: Sequence[str], env: dict[str, str], cwd: Path) -> float:
 BUNDLED_RUNS = 3  # a shared machine's speed drifts by tens of percent: one run can mislead
 
 
-def bundled(work: Path, env: dict[str, str]) -> tuple[list[float], list[float], list[float]]:
-    """Seconds of each run of the bundled catalogue's check, cold build and warm build."""
-    check, cold, warm = [], [], []
+def bundled(work: Path, env: dict[str, str]) -> dict[str, list[float]]:
+    """Seconds of each run of the bundled catalogue's check, cold and warm build, and (each with
+    an empty cache of its own) cold build with SVG formulas and cold preview."""
+    times: dict[str, list[float]] = {"check": [], "cold": [], "warm": [], "svg": [], "preview": []}
     for run in range(BUNDLED_RUNS):
-        run_env = {**env, "ANKIGEN_CACHE_DIR": str(work / f"cache-bundled-{run}")}
         deck, lock = str(work / f"bundled-{run}.apkg"), str(work / f"bundled-{run}.lock")
+        svg_deck, page = str(work / f"bundled-svg-{run}.apkg"), str(work / f"preview-{run}")
         # no memory sampling here: its thread would take CPU from the build it measures
-        for times, args in (
-            (check, ["check", "-q", "--no-cache"]),
-            (cold, ["build", "-o", deck, "--lock", lock]),
-            (warm, ["build", "-o", deck, "--lock", lock]),
+        for name, cache, args in (
+            ("check", "main", ["check", "-q", "--no-cache"]),
+            ("cold", "main", ["build", "-o", deck, "--lock", lock]),
+            ("warm", "main", ["build", "-o", deck, "--lock", lock]),
+            ("svg", "svg", ["build", "--math", "svg", "-o", svg_deck, "--lock", lock + "-svg"]),
+            ("preview", "preview", ["preview", "-o", page]),
         ):
-            times.append(measure(args, work, run_env, memory=False).seconds)
-    return check, cold, warm
+            run_env = {**env, "ANKIGEN_CACHE_DIR": str(work / f"cache-bundled-{cache}-{run}")}
+            times[name].append(measure(args, work, run_env, memory=False).seconds)
+    return times
 
 
 def _spread(times: list[float]) -> str:
@@ -168,10 +173,15 @@ def main() -> None:
         line("ankigen list (bundled)", f"{list_time:.2f} s", "< 0.3 s", list_time < 0.3)
 
         print(f"bundled catalogue (median of {BUNDLED_RUNS} runs, each cold one with a new cache)")
-        check, cold, warm = bundled(work, env)
+        times = bundled(work, env)
+        check, cold, warm = times["check"], times["cold"], times["warm"]
         line("check", _spread(check), "< 3 s", statistics.median(check) < 3)
         line("build, cold cache", _spread(cold), "< 6 s", statistics.median(cold) < 6)
         line("build, warm cache", _spread(warm), "< 1.5 s", statistics.median(warm) < 1.5)
+        for name, what in (("svg", "build --math svg, cold"), ("preview", "preview, cold")):
+            ratio = statistics.median(times[name]) / statistics.median(cold)
+            line(what, _spread(times[name]), "-", None)
+            line(f"{what} / build, cold", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
 
         results: dict[int, dict[str, Run]] = {}
         for size in sizes:

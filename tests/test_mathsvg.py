@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ankigen import mathsvg
+from ankigen import mathsvg, workers
 from ankigen.cache import CACHE_ENV, Cache
 from ankigen.catalogue import load_catalogue
 from ankigen.errors import AnkigenError
@@ -260,3 +260,45 @@ def test_a_cached_formula_is_untrusted_input(tmp_path: Path, entry: bytes) -> No
     good = b"1 1 1\n" + GOOD_SVG
     cache.put(mathsvg._key(formula.latex, formula.display), good)
     assert mathsvg.from_cache(formula, cache) is not None
+
+
+WIDE_ACCENTS_OVER_FENCES = [
+    r"\widehat{\left(\frac{a}{b}\right)}",
+    r"\overbrace{\left(\frac{1}{x}\right)^{2}}",
+    r"\underbrace{\left[\frac{1}{\left(1+\frac{1}{x}\right)}\right]}_{n}",
+    r"\overline{\left(\frac{a}{b}\right)}",
+    r"\sqrt{\left(\frac{\left(x\right)}{2}\right)}",
+    r"\left\{\begin{matrix}\left(\frac{1}{2}\right)\end{matrix}\right.",
+]
+
+
+def test_laying_out_rows_once_changes_no_byte_of_any_formula(
+    formulas: list[tuple[str, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ziamath with its nested "no stretch" passes (exponential in nesting) and without them
+    (see mathsvg._lay_out_rows_once) draw every bundled formula, and wide accents over fences,
+    to the same bytes and sizes."""
+    mathsvg.warm_up()
+    from ziamath.nodes.mrow import Mrow
+
+    sample = [mathsvg.Formula(t, d) for t, d in formulas]
+    sample += [mathsvg.Formula(t, d) for t in WIDE_ACCENTS_OVER_FENCES for d in (True, False)]
+    fast = [mathsvg.typeset(f) for f in sample]
+    monkeypatch.setattr(Mrow, "_get_height_nostretch", Mrow._get_height_nostretch.__wrapped__)
+    assert [mathsvg.typeset(f) for f in sample] == fast
+
+
+def test_a_deeply_nested_formula_takes_time_in_proportion_not_exponentially() -> None:
+    """16 nested fractions took minutes (the time doubled with each level); now they render in
+    well under a second. Typeset in the worker pool, so that the test fails instead of hanging."""
+    formula = mathsvg.Formula(r"\frac{1}{1 + " * 16 + "x" + "}" * 16, True)
+    mathsvg.warm_up()
+    (result,) = workers.run(
+        mathsvg.typeset,
+        [formula],
+        timeout=30,
+        jobs=1,
+        on_timeout=lambda _: "timed out",
+        on_failure=lambda _, reason: reason,
+    )
+    assert isinstance(result, mathsvg.RenderedMath), result
