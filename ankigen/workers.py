@@ -10,6 +10,7 @@ expression fails alone instead of taking the machine down.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -105,7 +106,13 @@ class _Worker:
     def __init__(self, context: Any, fn: Callable[[Any], Any]) -> None:
         self.connection, child = multiprocessing.Pipe()
         self.process: BaseProcess = context.Process(target=_serve, args=(fn, child), daemon=True)
-        self.process.start()
+        # A forked child's garbage collections would walk every object it inherited (sympy,
+        # matplotlib: 10^5 of them), touching and so copying their pages; frozen, they skip them.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         child.close()
         self.index = -1
         self.deadline = 0.0
