@@ -171,11 +171,13 @@ def _lay_out_rows_once() -> None:
     of nesting.
 
     To size the stretchy operators of a row (``\\left(``), ziamath first lays out the row's
-    children once more in a "no stretch" pass, which leaves those operators out of the height
-    it measures; and each row inside that pass does the same again, so a 16-deep fraction took
-    minutes. Inside a "no stretch" pass the height of a nested row only sizes stretchy operators
-    whose height the pass leaves out anyway, so there it is not measured. The SVGs are byte for
-    byte the same (test_mathsvg checks every bundled formula and wide accents over fences)."""
+    children once more in a "no stretch" pass, which measures the row's height without those
+    operators; and each row inside that pass does the same again, so a 16-deep fraction took
+    minutes. That height is read by one kind of node only, an operator (``mo``), and only to
+    stretch it. So it is not measured inside a "no stretch" pass (whose height leaves stretchy
+    operators out anyway), nor for a row with no operator among its children and their
+    children, down to the next row (which measures its own). The SVGs are byte for byte the
+    same (test_mathsvg checks every bundled formula and more)."""
     from ziamath.nodes.mrow import Mrow
 
     measure = Mrow._get_height_nostretch
@@ -184,11 +186,35 @@ def _lay_out_rows_once() -> None:
 
     @functools.wraps(measure)
     def height(self: Mrow, line: list[ET.Element], **kwargs: Any) -> tuple[float, float]:
-        if kwargs.get("nostretch"):
+        if kwargs.get("nostretch") or not _may_hold_operators(line):
             return 0.0, 0.0
         return measure(self, line, **kwargs)
 
     Mrow._get_height_nostretch = height  # type: ignore[method-assign]
+
+
+# MathML elements that ziamath draws without making an operator node of them.
+_NO_OPERATOR = {"mi", "mn", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt"}
+_NO_OPERATOR |= {"mroot", "mover", "munder", "munderover"}
+
+
+def _may_hold_operators(elements: list[ET.Element]) -> bool:
+    """Whether ziamath may make an operator node of one of ``elements`` or of their descendants
+    outside a nested row: an ``mo``, an ``mi`` it treats as one (``ln``), or anything else it
+    might rewrite (``mfenced``, tables, unknown elements)."""
+    from ziamath import operators
+    from ziamath.nodes.nodetools import elementtext
+
+    for element in elements:
+        if element.tag == "mrow":
+            continue
+        if element.tag not in _NO_OPERATOR:
+            return True
+        if element.tag == "mi" and elementtext(element) in operators.names:
+            return True
+        if _may_hold_operators(list(element)):
+            return True
+    return False
 
 
 def _copy_styles_shallowly() -> None:

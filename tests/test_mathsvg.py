@@ -263,13 +263,23 @@ def test_a_cached_formula_is_untrusted_input(tmp_path: Path, entry: bytes) -> No
     assert mathsvg.from_cache(formula, cache) is not None
 
 
-WIDE_ACCENTS_OVER_FENCES = [
+# Beyond the bundled formulas: stretchy operators under accents, in scripts and in roots; names
+# ziamath turns into operators; matrices and tables.
+TRICKY_FORMULAS = [
     r"\widehat{\left(\frac{a}{b}\right)}",
     r"\overbrace{\left(\frac{1}{x}\right)^{2}}",
     r"\underbrace{\left[\frac{1}{\left(1+\frac{1}{x}\right)}\right]}_{n}",
     r"\overline{\left(\frac{a}{b}\right)}",
     r"\sqrt{\left(\frac{\left(x\right)}{2}\right)}",
+    r"\sqrt[3]{\frac{\left(x\right)}{2}}",
     r"\left\{\begin{matrix}\left(\frac{1}{2}\right)\end{matrix}\right.",
+    r"x_{\left(\frac{i}{2}\right)}^{\left|\frac{1}{n}\right|}",
+    r"\sum_{k=1}^{n} \left(\frac{a_{k}}{b}\right) \prod_{j} x_{j}",
+    r"e^{\ln\left(\frac{x}{2}\right)} \log_{2}{\frac{x}{y}}",
+    r"\frac{\sin \frac{x}{2}}{\left\|\frac{\max(a, b)}{c}\right\|}",
+    r"\overset{\left(\frac{1}{2}\right)}{x} \underset{\to}{\lim} \frac{1}{x}",
+    r"\begin{pmatrix} \frac{1}{2} & \left(x\right) \\ "
+    r"\sqrt{y} & \frac{\left(z\right)}{3} \end{pmatrix}",
 ]
 
 
@@ -277,14 +287,14 @@ def test_the_speed_ups_of_ziamath_change_no_byte_of_any_formula(
     formulas: list[tuple[str, bool]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ziamath as it is (nested "no stretch" passes, exponential in nesting; deep copies of
-    styles) and as mathsvg speeds it up draw every bundled formula, and wide accents over
-    fences, to the same bytes and sizes."""
+    styles) and as mathsvg speeds it up draw every bundled formula, and tricky ones, to the
+    same bytes and sizes."""
     mathsvg.warm_up()
     from ziamath import styles
     from ziamath.nodes.mrow import Mrow
 
     sample = [mathsvg.Formula(t, d) for t, d in formulas]
-    sample += [mathsvg.Formula(t, d) for t in WIDE_ACCENTS_OVER_FENCES for d in (True, False)]
+    sample += [mathsvg.Formula(t, d) for t in TRICKY_FORMULAS for d in (True, False)]
     fast = [mathsvg.typeset(f) for f in sample]
     monkeypatch.setattr(Mrow, "_get_height_nostretch", Mrow._get_height_nostretch.__wrapped__)
     monkeypatch.setattr(styles, "asdict", dataclasses.asdict)
