@@ -299,6 +299,8 @@ def test_the_speed_ups_of_ziamath_change_no_byte_of_any_formula(
     monkeypatch.setattr(Mrow, "_get_height_nostretch", Mrow._get_height_nostretch.__wrapped__)
     monkeypatch.setattr(styles, "asdict", dataclasses.asdict)
     assert [mathsvg.typeset(f) for f in sample] == fast
+    # and every one of them passes the checks of a cache entry, so it is read back, not redone
+    assert all(mathsvg._unpack(mathsvg._pack(rendered)) == rendered for rendered in fast)
 
 
 def test_a_deeply_nested_formula_takes_time_in_proportion_not_exponentially() -> None:
