@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -178,6 +179,8 @@ def _secret(path: Path) -> bytes | None:
     if another build made one meanwhile (then that one is read): never a half-written secret.
     A secret that fails the checks is replaced the same way, by a rename over it.
     """
+    if sys.platform == "win32":  # no owner and mode bits to tell a private file by: no cache
+        return None
     found = _read_secret(path)
     if found is not None:
         return found
