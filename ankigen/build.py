@@ -46,8 +46,9 @@ DEFAULT_OUTPUT = Path("ankigen.apkg")
 
 @dataclass(frozen=True)
 class Options:
-    """How to build: seconds per proof, worker processes (None: one per core), plots, how
-    math is shown (``mathjax``, or ``svg`` images), and whether to use the cache."""
+    """How to build: seconds per proof (and per formula typeset as SVG), worker processes
+    (None: one per core), plots, how math is shown (``mathjax``, or ``svg`` images), and
+    whether to use the cache."""
 
     timeout: float = 10.0
     jobs: int | None = None

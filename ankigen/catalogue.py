@@ -63,6 +63,33 @@ ASSUMPTION = re.compile(
 )
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
+# LaTeX commands refused in every text field. Anki typesets the whole card with MathJax 3, whose
+# autoloaded extensions make these more than math, and HTML escaping does not stop them.
+_LINK, _STYLE, _ACTION, _DEFINES, _MOVES = (
+    "a link",
+    "page styling",
+    "a tooltip or click action",
+    "a definition that stays for the cards after it",  # MathJax keeps macros for the page
+    "ink moved outside its box, over other text",  # e.g. over the proved answer
+)
+UNSAFE_TEX = {
+    "href": _LINK,  # \href{javascript:…} runs script when clicked
+    "class": _STYLE, "style": _STYLE, "cssId": _STYLE, "bbox": _STYLE,
+    "data": "HTML attributes", "html": "HTML", "mmlToken": "MathML attributes",
+    "toggle": _ACTION, "endtoggle": _ACTION, "mathtip": _ACTION, "texttip": _ACTION,
+    "unicode": "glyphs of any font", "require": "an extension", "setOptions": "parser options",
+    "def": _DEFINES, "gdef": _DEFINES, "edef": _DEFINES, "xdef": _DEFINES, "let": _DEFINES,
+    "newcommand": _DEFINES, "renewcommand": _DEFINES,
+    "newenvironment": _DEFINES, "renewenvironment": _DEFINES,
+    "DeclareMathOperator": _DEFINES, "Newextarrow": _DEFINES, "definecolor": _DEFINES,
+    "llap": _MOVES, "rlap": _MOVES, "clap": _MOVES,
+    "mathllap": _MOVES, "mathrlap": _MOVES, "mathclap": _MOVES,
+    "raise": _MOVES, "lower": _MOVES, "moveleft": _MOVES, "moveright": _MOVES,
+    "hskip": _MOVES, "hspace": _MOVES, "kern": _MOVES, "mkern": _MOVES,
+    "mskip": _MOVES, "mspace": _MOVES,
+}  # fmt: skip
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)  # \name, or \ and one character
+
 FILE_KEYS = ("deck", "description", "tags", "define", "rules")
 FILE_REQUIRED = ("deck", "rules")
 RULE_KEYS = (
@@ -359,6 +386,15 @@ class _FileReader:
         if len(text) > limit:
             self.problem(
                 f"'{key}' is {len(text)} characters long; the limit is {limit}", value.line, rule_id
+            )
+            return None
+        unsafe = _unsafe_tex(text)
+        if unsafe:
+            self.problem(
+                f"'{key}' uses {unsafe}, which Anki's MathJax would put on the card; text "
+                "fields take plain text and math only",
+                value.line,
+                rule_id,
             )
             return None
         return text
@@ -769,6 +805,14 @@ class _FileReader:
             self.problem(
                 f"derivative uses '{name}', which the function does not{hint}", line, rule_id
             )
+
+
+def _unsafe_tex(text: str) -> str:
+    """The refused commands of :data:`UNSAFE_TEX` that ``text`` uses, with what each would
+    add to the card (``\\href (a link)``), or ``""``. Commands are read as TeX reads them:
+    ``\\\\href`` is a line break and the word href."""
+    found = dict.fromkeys(name for name in _TEX_COMMAND.findall(text) if name in UNSAFE_TEX)
+    return ", ".join(f"\\{name} ({UNSAFE_TEX[name]})" for name in found)
 
 
 def _compose_yaml(text: str) -> yaml.Node | None:

@@ -30,7 +30,7 @@ _timeout = click.option(
     type=click.FloatRange(min=0.1),
     default=Options.timeout,
     show_default=True,
-    help="Seconds allowed to prove one derivative.",
+    help="Seconds allowed to prove one derivative, or to typeset one formula as SVG.",
 )
 _jobs = click.option(
     "--jobs",
@@ -318,7 +318,8 @@ def preview(
 
 @main.command("clear-cache")
 def clear_cache() -> None:
-    """Empty the cache of proofs and images (it fills again on the next build)."""
+    """Empty the cache of proofs and images and replace its secret (it fills again on the next
+    build)."""
     from ankigen.cache import default_cache
 
     cache = default_cache()

@@ -10,15 +10,24 @@ Every file ankigen writes (the deck, the lock file, a catalogue file it appends 
 is written to a temporary file in the same folder and renamed over the target only when
 complete: a failure or an interruption leaves the previous file whole and no temporary file
 behind, and two writers at once never mix their bytes.
+
+Only ``kill -9`` (or a power cut) can leave a temporary file behind. So each writer holds an
+exclusive ``flock`` on its temporary file while it writes, and the next write of the same target
+removes the temporaries that nobody holds any more. A lock, unlike a process id in the name,
+cannot be mistaken for another process that got the same id later, nor for a build in another
+container that shares the folder but not the process ids.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import stat
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,14 +146,15 @@ def replace_atomically(
     before anything is written if ``path`` is not replaceable (see :func:`check_replaceable`).
     """
     check_replaceable(path, what)
+    _remove_abandoned_temporaries(path)
     try:
         handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+            prefix=f".{path.name}.", suffix=_TEMPORARY_SUFFIX, dir=path.parent
         )
     except OSError as error:
         raise OutputError(f"{path}: cannot write in {path.parent}: {_reason(error)}") from None
-    os.close(handle)
     try:
+        _lock(handle)  # held until the end: this temporary file is not abandoned
         write(temporary)
         os.chmod(temporary, 0o666 & ~_umask() if mode is None else mode)
         os.replace(temporary, path)
@@ -153,6 +163,38 @@ def replace_atomically(
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        os.close(handle)
+
+
+_TEMPORARY_SUFFIX = ".tmp"
+_GRACE = 60.0  # seconds: a younger temporary may be between its creation and its lock
+
+
+def _remove_abandoned_temporaries(path: Path) -> None:
+    """Remove the temporary files of earlier writes of ``path`` whose writer is gone: regular
+    files that no process holds locked and that were last written over a minute ago."""
+    if sys.platform == "win32":  # no flock: no temporary is ever known to be abandoned
+        return
+    pattern = f".{glob.escape(path.name)}.*{_TEMPORARY_SUFFIX}"
+    for candidate in path.parent.glob(pattern):
+        with contextlib.suppress(OSError):
+            handle = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                status = os.fstat(handle)
+                if stat.S_ISREG(status.st_mode) and time.time() - status.st_mtime > _GRACE:
+                    _lock(handle)  # raises if a live writer holds it
+                    os.unlink(candidate)
+            finally:
+                os.close(handle)
+
+
+def _lock(handle: int) -> None:
+    """Take an exclusive lock on the open file without waiting (OSError if another holds it);
+    on Windows, which has no ``flock``, do nothing."""
+    if sys.platform != "win32":
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def write_atomically(path: Path, data: bytes, *, what: str, mode: int | None = None) -> None:

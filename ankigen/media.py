@@ -1,8 +1,10 @@
 """The media stage: the plot of every proved rule, and (on request) every formula as an SVG.
 
-Plots are drawn in the worker pool, one rule per task, after the cache has answered what it
-can: an unchanged rule is never plotted twice. A plot that fails or runs out of time does not
-stop the build; the card simply has no plot, and the build says so.
+Plots and formulas are made in the worker pool, one per task, after the cache has answered what
+it can: an unchanged rule is never plotted twice, nor a formula typeset twice. A plot that fails
+or runs out of time does not stop the build; the card simply has no plot, and the build says
+so. A formula that cannot be typeset, or not within the time limit, is an error of each rule
+that shows it (a formula is never left as raw LaTeX), and nothing is written.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ankigen import plot_media, workers
+from ankigen import mathsvg, plot_media, workers
 from ankigen.cache import Cache
 from ankigen.errors import CatalogueError, Problem
 from ankigen.expressions import variables
-from ankigen.mathsvg import MathRenderError, svg_field
+from ankigen.mathsvg import Formula, MathRenderError, RenderedMath
 from ankigen.model import MediaFile, Rule
 from ankigen.render import RenderedNote
 
@@ -53,7 +55,9 @@ def render_notes(
         plot = plots.get(rule.id)
         notes.append(render_note(rule, plot.html, plot.media) if plot else render_note(rule))
     if options.math == "svg":
-        notes = svg_math(notes, rules, cache)
+        notes = svg_math(
+            notes, rules, cache, jobs=options.jobs, timeout=options.timeout, progress=progress
+        )
     return notes, warnings
 
 
@@ -132,28 +136,88 @@ def _draw(rule: Rule, cache: Cache | None) -> plot_media.PlotImage | None:
 
 
 def svg_math(
-    notes: Sequence[RenderedNote], rules: Sequence[Rule], cache: Cache | None
+    notes: Sequence[RenderedNote],
+    rules: Sequence[Rule],
+    cache: Cache | None,
+    *,
+    jobs: int | None,
+    timeout: float,
+    progress: Progress,
 ) -> list[RenderedNote]:
-    """The notes with every MathJax formula replaced by an SVG image; every formula that cannot
-    be rendered is reported with its rule (none is ever left as raw LaTeX)."""
-    converted = []
-    problems = []
+    """The notes with every MathJax formula replaced by an SVG image. Each distinct formula is
+    typeset once, in the worker pool with ``timeout`` seconds; every formula that cannot be is
+    reported with each rule that shows it (none is ever left as raw LaTeX)."""
+    shown_by: dict[Formula, list[Rule]] = {}
     for note, rule in zip(notes, rules, strict=True):
+        for formula in dict.fromkeys(f for field in note.fields for f in mathsvg.formulas(field)):
+            shown_by.setdefault(formula, []).append(rule)
+    results = typeset_formulas(list(shown_by), cache, jobs=jobs, timeout=timeout, progress=progress)
+    failed = {f: reason for f, reason in results.items() if isinstance(reason, str)}
+    images = {f: image for f, image in results.items() if isinstance(image, RenderedMath)}
+    if failed:
+        raise CatalogueError(
+            Problem(f"cannot render '{_short(f.latex)}' as SVG: {reason}", rule.location, rule.id)
+            for rule in rules
+            for f, reason in failed.items()
+            if rule in shown_by[f]
+        )
+    converted = []
+    for note in notes:
         fields = []
         media = dict.fromkeys(note.media)
-        try:
-            for field in note.fields:
-                html, files = svg_field(field, cache=cache)
-                fields.append(html)
-                media.update(dict.fromkeys(files))
-        except MathRenderError as error:
-            problems.append(
-                Problem(
-                    f"cannot render {error.latex!r} as SVG: {error.reason}", rule.location, rule.id
-                )
-            )
-            continue
+        for field in note.fields:
+            html, files = mathsvg.field_with_images(field, images)
+            fields.append(html)
+            media.update(dict.fromkeys(files))
         converted.append(replace(note, fields=tuple(fields), media=tuple(media)))
-    if problems:
-        raise CatalogueError(problems)
     return converted
+
+
+def typeset_formulas(
+    formulas: Sequence[Formula],
+    cache: Cache | None,
+    *,
+    jobs: int | None,
+    timeout: float,
+    progress: Progress,
+) -> dict[Formula, RenderedMath | str]:
+    """Each formula's image, from the cache or typeset in the worker pool (and cached), or the
+    reason it could not be typeset."""
+    found: dict[Formula, RenderedMath | str] = {}
+    missing = []
+    for formula in formulas:
+        cached = mathsvg.from_cache(formula, cache) if cache is not None else None
+        if cached is None:
+            missing.append(formula)
+        else:
+            found[formula] = cached
+    progress.stage("typesetting", len(missing))
+    if missing:
+        mathsvg.warm_up()  # once here, so that the forked workers start with ziamath loaded
+    typeset = workers.run(
+        _typeset,
+        missing,
+        timeout=timeout,
+        jobs=jobs,
+        on_timeout=lambda _: f"typesetting took longer than {timeout:g} s",
+        on_failure=lambda _, reason: reason,
+        on_result=lambda _: progress.advance(),
+    )
+    for formula, result in zip(missing, typeset, strict=True):
+        found[formula] = result
+        if cache is not None and isinstance(result, RenderedMath):
+            mathsvg.to_cache(formula, cache, result)
+    return found
+
+
+def _typeset(formula: Formula) -> RenderedMath | str:
+    """One formula's image, or why ziamath cannot typeset it (in a worker)."""
+    try:
+        return mathsvg.typeset(formula)
+    except MathRenderError as error:
+        return error.reason
+
+
+def _short(latex: str, limit: int = 80) -> str:
+    """A formula as an error message quotes it: long ones cut in the middle."""
+    return latex if len(latex) <= limit else f"{latex[: limit // 2]} … {latex[-limit // 2 :]}"

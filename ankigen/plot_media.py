@@ -10,18 +10,21 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ankigen import latex
 from ankigen.cache import Cache
-from ankigen.expressions import is_abstract
+from ankigen.expressions import is_abstract, variables
 from ankigen.keys import content_key, environment
 from ankigen.model import MediaFile, Rule
 from ankigen.render import inline_math
 from ankigen.resources import asset_text
 
 STYLE_ASSET = "plot.mplstyle"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_VALUE = re.compile(r"-?[0-9]{1,40}(/[0-9]{1,40})?")  # str() of a Fraction, of a sane size
 
 
 def wants_plot(rule: Rule) -> bool:
@@ -62,9 +65,10 @@ class PlotImage:
 
 
 def from_cache(rule: Rule, store: Cache) -> PlotImage | None:
-    """The rule's plot if the cache holds it (None on a miss, or for an entry it cannot read)."""
+    """The rule's plot if the cache holds it (None on a miss, or for an entry that is not
+    exactly what this rule's plot can be)."""
     stored = store.get(cache_key(rule))
-    return None if stored is None else _unpack(stored)
+    return None if stored is None else _unpack(stored, _other_symbols(rule))
 
 
 def to_cache(rule: Rule, store: Cache, plot: PlotImage) -> None:
@@ -83,13 +87,39 @@ def _pack(plot: PlotImage) -> bytes:
     return json.dumps(values).encode() + b"\n" + plot.file.data
 
 
-def _unpack(stored: bytes) -> PlotImage | None:
-    head, newline, png = stored.partition(b"\n")
+def _unpack(stored: bytes, symbols: list[str]) -> PlotImage | None:
+    """The plot in a cache entry, read as untrusted input: a PNG, and a value of a sane size
+    for each of the rule's other ``symbols`` (which the legend's MathJax shows), in order."""
+    head, _, png = stored.partition(b"\n")
     try:
-        values = tuple((str(symbol), Fraction(value)) for symbol, value in json.loads(head))
-    except (ValueError, TypeError, ZeroDivisionError):
+        pairs = json.loads(head)
+    except (ValueError, RecursionError):
         return None
-    return plot_image(png, values) if newline and png else None
+    if not isinstance(pairs, list) or [p[0] if _is_pair(p) else None for p in pairs] != symbols:
+        return None
+    if not png.startswith(PNG_SIGNATURE):
+        return None
+    try:
+        values = tuple((symbol, Fraction(value)) for symbol, value in pairs)
+    except ZeroDivisionError:
+        return None
+    return plot_image(png, values)
+
+
+def _is_pair(item: object) -> bool:
+    """``[symbol, value]`` with a value as :func:`_pack` writes it."""
+    return (
+        isinstance(item, list)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+        and _VALUE.fullmatch(item[1]) is not None
+    )
+
+
+def _other_symbols(rule: Rule) -> list[str]:
+    """The symbols of a rule's plot that get a value, in the order the plot lists them."""
+    return sorted((variables(rule.function) | variables(rule.derivative)) - {rule.variable})
 
 
 def plot_html(rule: Rule, plot: PlotImage) -> str:

@@ -3,6 +3,11 @@
 Only the verdicts that do not depend on the time limit are kept: ``proved`` and ``refuted``. The
 key covers the rule's math (as parsed, with its helpers and assumptions), the text its messages
 quote, the versions of sympy and mpmath, and the source of the modules that prove.
+
+A remembered "proved" lets a rule into a deck without a proof, so the cache signs every entry
+with the user's secret (see :mod:`ankigen.cache`), and an entry that verifies is still read as
+untrusted input: anything but a status of ``proved`` or ``refuted`` with text for its detail and
+method is ignored, and the rule is proved again.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Sequence
 
 from ankigen.cache import Cache
 from ankigen.keys import content_key, environment
-from ankigen.model import NOT_PROVED, Rule, Verdict
+from ankigen.model import NOT_PROVED, PROVED, REFUTED, Rule, Verdict
 
 
 def verdict_key(rule: Rule) -> str:
@@ -49,13 +54,28 @@ def lookup(rules: Sequence[Rule], store: Cache) -> dict[str, Verdict]:
         data = store.get(verdict_key(rule))
         if data is None:
             continue
-        try:
-            entry = json.loads(data)
-            method = f"{entry['method']} (remembered)" if entry["method"] else ""
-            found[rule.id] = Verdict(rule.id, entry["status"], entry["detail"], method)
-        except (ValueError, KeyError, TypeError):
-            continue  # not what we wrote: prove again
+        verdict = _verdict(rule.id, data)
+        if verdict is not None:
+            found[rule.id] = verdict
     return found
+
+
+def _verdict(rule_id: str, data: bytes) -> Verdict | None:
+    """The verdict an entry holds, if it is exactly what :func:`remember` writes; else None."""
+    try:
+        entry = json.loads(data)
+    except (ValueError, RecursionError):  # not JSON, too long a number, too deep a nesting
+        return None
+    if not isinstance(entry, dict) or set(entry) != {"status", "detail", "method"}:
+        return None
+    status, detail, method = entry["status"], entry["detail"], entry["method"]
+    if (
+        status not in (PROVED, REFUTED)
+        or not isinstance(detail, str)
+        or not isinstance(method, str)
+    ):
+        return None
+    return Verdict(rule_id, status, detail, f"{method} (remembered)" if method else "")
 
 
 def remember(rules: Sequence[Rule], verdicts: Sequence[Verdict], store: Cache) -> None:

@@ -5,14 +5,25 @@ cannot interrupt work inside C code (big-integer arithmetic, for one). Here each
 process with a pipe; a task that runs past its limit gets its worker killed and replaced, and
 its result is whatever ``on_timeout`` says. Each worker's memory is capped, so one runaway
 expression fails alone instead of taking the machine down.
+
+A worker never outlives the process that started it, even one killed with ``kill -9``, which
+runs no clean-up: on Linux the kernel kills it (``PR_SET_PDEATHSIG``), at once, even in the
+middle of a task that holds the interpreter in C code for minutes; elsewhere a thread in the
+worker looks for a new parent every second. And a forked worker closes the parent's ends of the
+pipes it inherited (its own and those of the workers started before it), so that an idle worker
+sees the end of its pipe as soon as the parent's copy is closed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -102,10 +113,21 @@ _Outcome = _Done[Any] | _Failed | _TimedOut
 class _Worker:
     """One process and its pipe; ``index`` and ``deadline`` describe the task it is running."""
 
-    def __init__(self, context: Any, fn: Callable[[Any], Any]) -> None:
+    def __init__(self, context: Any, fn: Callable[[Any], Any], siblings: list[Connection]) -> None:
         self.connection, child = multiprocessing.Pipe()
-        self.process: BaseProcess = context.Process(target=_serve, args=(fn, child), daemon=True)
-        self.process.start()
+        # A forked child holds copies of these parent ends; a spawned one inherits nothing (and
+        # passing them would copy them into it).
+        inherited = [self.connection, *siblings] if context.get_start_method() == "fork" else []
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(fn, child, os.getpid(), inherited), daemon=True
+        )
+        # A forked child's garbage collections would walk every object it inherited (sympy,
+        # matplotlib: 10^5 of them), touching and so copying their pages; frozen, they skip them.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
         child.close()
         self.index = -1
         self.deadline = 0.0
@@ -130,7 +152,12 @@ class _Pool:
         # fork shares the parent's already imported sympy; elsewhere spawn is the safe choice
         self.context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self.fn = fn
-        self.workers = [_Worker(self.context, fn) for _ in range(size)]
+        self.workers: list[_Worker] = []
+        for _ in range(size):
+            self.workers.append(self._new_worker())
+
+    def _new_worker(self) -> _Worker:
+        return _Worker(self.context, self.fn, [w.connection for w in self.workers])
 
     def idle(self) -> list[_Worker]:
         return [w for w in self.workers if not w.busy]
@@ -167,7 +194,7 @@ class _Pool:
 
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
-        self.workers[self.workers.index(worker)] = _Worker(self.context, self.fn)
+        self.workers[self.workers.index(worker)] = self._new_worker()
 
     def close(self) -> None:
         for worker in self.workers:
@@ -180,8 +207,13 @@ class _Pool:
                 worker.kill()
 
 
-def _serve(fn: Callable[[Any], Any], connection: Connection) -> None:
+def _serve(
+    fn: Callable[[Any], Any], connection: Connection, parent: int, inherited: list[Connection]
+) -> None:
     """A worker's loop: take a task, send back (True, result) or (False, reason)."""
+    _die_with(parent)
+    for other in inherited:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory()
     while True:
@@ -200,6 +232,33 @@ def _serve(fn: Callable[[Any], Any], connection: Connection) -> None:
         except Exception as error:
             reply = (False, f"{type(error).__name__}: {error}")
         connection.send(reply)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with(parent: int) -> None:
+    """End this process when the process ``parent`` ends, however it ends.
+
+    On Linux the kernel sends SIGKILL when the thread that started this process exits: the
+    pool lives inside one call of :func:`run`, in that thread, so the two end together. A
+    parent that died before the request was made is caught by comparing ``getppid()``.
+    Elsewhere (or if prctl is refused) a daemon thread polls ``getppid()``, which changes when
+    the parent dies; it is slower and needs the interpreter lock, hence only the fallback.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _limit_memory() -> None:

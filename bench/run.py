@@ -6,14 +6,16 @@
 For each synthetic catalogue (see bench/catalogue.py: fixed seed, realistic variety) it measures
 `ankigen check`, `ankigen build` cold (empty cache, no lock) and warm (nothing changed), the peak
 memory of the whole process tree (the command and its workers), and rules per second; then the
-start-up time of `ankigen --help` and `ankigen list`, and the bundled deck's times. Every command
-runs as a user runs it, in a subprocess, with a private cache folder.
+start-up time of `ankigen --help` and `ankigen list`, and the bundled deck's times, including a
+cold build with SVG formulas (`--math svg`) and a cold `preview` against a cold MathJax build.
+Every command runs as a user runs it, in a subprocess, with a private cache folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,12 +37,14 @@ ANKIGEN = [sys.executable, "-m", "ankigen"]
 class Run:
     seconds: float
     peak_mb: float
+    cpu_seconds: float  # user + system time of the command and its workers
 
 
 def measure(args: Sequence[str], cwd: Path, env: dict[str, str], memory: bool = True) -> Run:
     """Run ankigen with ``args``; its wall time and the peak RSS of its process tree (the
     sampling thread costs CPU, so start-up times are measured without it)."""
     started = time.perf_counter()
+    cpu_before = _children_cpu()
     process = subprocess.Popen(  # noqa: S603 - our own command, our own arguments
         [*ANKIGEN, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -53,7 +57,13 @@ def measure(args: Sequence[str], cwd: Path, env: dict[str, str], memory: bool = 
         peak.stop()
     if process.returncode != 0:
         raise SystemExit(f"ankigen {' '.join(args)} failed:\n{stdout.decode()}{stderr.decode()}")
-    return Run(seconds, peak.megabytes)
+    return Run(seconds, peak.megabytes, _children_cpu() - cpu_before)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended children (each counting the workers it waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class _PeakMemory(threading.Thread):
@@ -127,20 +137,24 @@ def startup(args: Sequence[str], env: dict[str, str], cwd: Path) -> float:
 BUNDLED_RUNS = 3  # a shared machine's speed drifts by tens of percent: one run can mislead
 
 
-def bundled(work: Path, env: dict[str, str]) -> tuple[list[float], list[float], list[float]]:
-    """Seconds of each run of the bundled catalogue's check, cold build and warm build."""
-    check, cold, warm = [], [], []
+def bundled(work: Path, env: dict[str, str]) -> dict[str, list[Run]]:
+    """Each run of the bundled catalogue's check, cold and warm build, and (each with an empty
+    cache of its own) cold build with SVG formulas and cold preview."""
+    runs: dict[str, list[Run]] = {"check": [], "cold": [], "warm": [], "svg": [], "preview": []}
     for run in range(BUNDLED_RUNS):
-        run_env = {**env, "ANKIGEN_CACHE_DIR": str(work / f"cache-bundled-{run}")}
         deck, lock = str(work / f"bundled-{run}.apkg"), str(work / f"bundled-{run}.lock")
+        svg_deck, page = str(work / f"bundled-svg-{run}.apkg"), str(work / f"preview-{run}")
         # no memory sampling here: its thread would take CPU from the build it measures
-        for times, args in (
-            (check, ["check", "-q", "--no-cache"]),
-            (cold, ["build", "-o", deck, "--lock", lock]),
-            (warm, ["build", "-o", deck, "--lock", lock]),
+        for name, cache, args in (
+            ("check", "main", ["check", "-q", "--no-cache"]),
+            ("cold", "main", ["build", "-o", deck, "--lock", lock]),
+            ("warm", "main", ["build", "-o", deck, "--lock", lock]),
+            ("svg", "svg", ["build", "--math", "svg", "-o", svg_deck, "--lock", lock + "-svg"]),
+            ("preview", "preview", ["preview", "-o", page]),
         ):
-            times.append(measure(args, work, run_env, memory=False).seconds)
-    return check, cold, warm
+            run_env = {**env, "ANKIGEN_CACHE_DIR": str(work / f"cache-bundled-{cache}-{run}")}
+            runs[name].append(measure(args, work, run_env, memory=False))
+    return runs
 
 
 def _spread(times: list[float]) -> str:
@@ -168,10 +182,22 @@ def main() -> None:
         line("ankigen list (bundled)", f"{list_time:.2f} s", "< 0.3 s", list_time < 0.3)
 
         print(f"bundled catalogue (median of {BUNDLED_RUNS} runs, each cold one with a new cache)")
-        check, cold, warm = bundled(work, env)
+        of_bundled = bundled(work, env)
+        check, cold, warm = (
+            [r.seconds for r in of_bundled[name]] for name in ("check", "cold", "warm")
+        )
         line("check", _spread(check), "< 3 s", statistics.median(check) < 3)
         line("build, cold cache", _spread(cold), "< 6 s", statistics.median(cold) < 6)
         line("build, warm cache", _spread(warm), "< 1.5 s", statistics.median(warm) < 1.5)
+        # Against a cold MathJax build; CPU time too, which a busy machine disturbs far less.
+        cold_cpu = statistics.median(r.cpu_seconds for r in of_bundled["cold"])
+        for name, what in (("svg", "build --math svg, cold"), ("preview", "preview, cold")):
+            seconds = [r.seconds for r in of_bundled[name]]
+            ratio = statistics.median(seconds) / statistics.median(cold)
+            cpu_ratio = statistics.median(r.cpu_seconds for r in of_bundled[name]) / cold_cpu
+            line(what, _spread(seconds), "-", None)
+            line(f"{what} / build, cold", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+            line("  the same in CPU time", f"{cpu_ratio:.2f}x", "<= 1.5x", cpu_ratio <= 1.5)
 
         results: dict[int, dict[str, Run]] = {}
         for size in sizes:

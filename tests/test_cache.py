@@ -1,19 +1,27 @@
-"""The on-disk cache of rendered images: a speed-up that must never be trusted blindly.
+"""The on-disk cache of verdicts and images: a speed-up that must never be trusted blindly.
 
-Entries carry the sha256 of their data, so a truncated or corrupted file is a miss (and is
-removed), never bytes that end up in a deck; writes go through a temporary file and a rename;
-a cache that cannot be written makes a build slower, never a failed build.
+Entries carry an HMAC of their key and data under the user's private secret, so a truncated,
+corrupted, forged or moved file is a miss (and is removed), never bytes that end up in a deck;
+files that are not regular files are never opened for long; writes go through a temporary file
+and a rename; a cache that cannot be written makes a build slower, never a failed build.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 import pytest
+from click.testing import Result
 
-from ankigen.cache import CACHE_ENV, Cache, default_cache, default_folder
+from ankigen import proof_cache
+from ankigen.cache import CACHE_ENV, MAX_ENTRY, SECRET_NAME, Cache, default_cache, default_folder
+from ankigen.catalogue import load_catalogue
 
 KEY = hashlib.sha256(b"some rendered formula").hexdigest()
 DATA = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -25,7 +33,10 @@ def cache(tmp_path: Path) -> Cache:
 
 
 def entry_files(cache: Cache) -> list[Path]:
-    return sorted(cache.folder.iterdir()) if cache.folder.exists() else []
+    """The files of the cache folder but its secret."""
+    if not cache.folder.exists():
+        return []
+    return sorted(p for p in cache.folder.iterdir() if p.name != SECRET_NAME)
 
 
 def test_what_was_put_is_got_back(cache: Cache) -> None:
@@ -155,3 +166,201 @@ def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch) ->
     """ANKIGEN_CACHE_DIR= (set but empty) does not make the working folder the cache."""
     monkeypatch.setenv(CACHE_ENV, "")
     assert default_folder() == Path(platformdirs.user_cache_dir("ankigen", appauthor=False))
+
+
+# --- files that are not entries -------------------------------------------------------------
+
+
+def get_within(cache: Cache, key: str, seconds: float = 20) -> bytes | None:
+    """``cache.get(key)`` in a thread, failing the test (not hanging it) if it does not return."""
+    found: list[bytes | None] = []
+    thread = threading.Thread(target=lambda: found.append(cache.get(key)), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert found, f"cache.get did not return within {seconds} s"
+    return found[0]
+
+
+def test_a_fifo_in_place_of_an_entry_is_a_miss_without_waiting(cache: Cache) -> None:
+    """Opening a FIFO waits for a writer that never comes: it is never opened."""
+    cache.put(KEY, DATA)
+    cache.path(KEY).unlink()
+    os.mkfifo(cache.path(KEY))
+    assert get_within(cache, KEY) is None
+
+
+def test_a_link_to_an_endless_device_is_a_miss_without_reading_it(cache: Cache) -> None:
+    """/dev/zero never ends: it is not read at all (and the link is removed)."""
+    cache.put(KEY, DATA)
+    cache.path(KEY).unlink()
+    cache.path(KEY).symlink_to("/dev/zero")
+    assert get_within(cache, KEY) is None
+    assert not cache.path(KEY).is_symlink()
+
+
+def test_an_entry_over_the_size_limit_is_a_miss_without_reading_it(cache: Cache) -> None:
+    """A sparse file of a few GB costs no disk but would cost memory: refused by its size."""
+    cache.put(KEY, DATA)
+    with cache.path(KEY).open("r+b") as file:
+        file.truncate(4 * MAX_ENTRY)
+    assert get_within(cache, KEY) is None
+
+
+def test_data_over_the_size_limit_is_not_stored(cache: Cache) -> None:
+    cache.put(KEY, bytes(MAX_ENTRY + 1))
+    assert entry_files(cache) == []
+
+
+# --- forged entries and the secret ----------------------------------------------------------
+
+
+def test_an_entry_written_without_the_secret_is_not_believed(cache: Cache) -> None:
+    """Someone who can write the folder but not read the secret writes a well-formed entry
+    with a checksum of their data (as the old format had): it is a miss, and removed."""
+    cache.put(KEY, DATA)
+    forged = b"forged data"
+    header = b"ankigen-cache 2\n" + hashlib.sha256(forged).hexdigest().encode()
+    cache.path(KEY).write_bytes(header + b" %d\n" % len(forged) + forged)
+    assert cache.get(KEY) is None
+    assert not cache.path(KEY).exists()
+
+
+def test_a_good_entry_copied_to_another_key_is_not_believed(cache: Cache) -> None:
+    """The MAC covers the key: the entry of one rule does not verify as another rule's."""
+    other = hashlib.sha256(b"another rule").hexdigest()
+    cache.put(KEY, b'{"status": "proved"}')
+    cache.path(other).write_bytes(cache.path(KEY).read_bytes())
+    assert cache.get(other) is None
+    assert cache.get(KEY) == b'{"status": "proved"}'
+
+
+def test_the_secret_is_made_private_to_the_user(cache: Cache) -> None:
+    cache.put(KEY, DATA)
+    secret = cache.folder / SECRET_NAME
+    status = secret.lstat()
+    assert stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) == 0o600
+    assert status.st_uid == os.getuid() and status.st_size == 32
+    assert Cache(cache.folder).get(KEY) == DATA  # another build reads it back
+
+
+@pytest.mark.parametrize("flaw", ["readable by others", "a link", "too short", "a folder"])
+def test_a_secret_that_others_could_have_read_is_replaced(
+    cache: Cache, tmp_path: Path, flaw: str
+) -> None:
+    """A secret someone else could know is no secret: a new one replaces it (mode 0600), and
+    the entries it signed are misses."""
+    cache.put(KEY, DATA)
+    secret = cache.folder / SECRET_NAME
+    known = secret.read_bytes()
+    target = tmp_path / "elsewhere"
+    target.write_bytes(known)
+    if flaw == "readable by others":
+        secret.chmod(0o644)
+    elif flaw == "a link":
+        secret.unlink()
+        secret.symlink_to(target)
+    elif flaw == "too short":
+        secret.write_bytes(known[:8])
+    else:
+        secret.unlink()
+        secret.mkdir()
+    again = Cache(cache.folder)
+    assert again.get(KEY) is None
+    if flaw == "a folder":  # cannot be renamed over: no secret, so no cache at all
+        assert again.secret() is None
+        return
+    assert again.secret() not in (None, known)
+    assert stat.S_IMODE(secret.lstat().st_mode) == 0o600 and not secret.is_symlink()
+    assert target.read_bytes() == known  # the link's target is left alone
+    again.put(KEY, DATA)
+    assert Cache(cache.folder).get(KEY) == DATA
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only root can give a file to another user")
+def test_a_secret_owned_by_another_user_is_replaced(cache: Cache) -> None:
+    cache.put(KEY, DATA)
+    secret = cache.folder / SECRET_NAME
+    known = secret.read_bytes()
+    os.chown(secret, 65534, 65534)
+    again = Cache(cache.folder)
+    assert again.get(KEY) is None
+    assert again.secret() not in (None, known)
+    assert secret.stat().st_uid == os.getuid()
+
+
+def test_clear_also_replaces_the_secret(cache: Cache) -> None:
+    cache.put(KEY, DATA)
+    known = cache.secret()
+    cache.clear()
+    assert not (cache.folder / SECRET_NAME).exists()
+    assert cache.secret() not in (None, known)
+
+
+# --- a forged verdict, end to end -----------------------------------------------------------
+
+WRONG_CUBE = """\
+deck: "Derivatives for ML::Test"
+rules:
+  - id: cube
+    name: Cube
+    function: x**3
+    derivative: 3*x
+    context: A power rule example.
+"""
+PROVED = b'{"detail": "", "method": "symbolic", "status": "proved"}'
+
+
+@pytest.mark.parametrize("forgery", ["edited to say proved", "signed with another secret"])
+def test_a_forged_proved_verdict_does_not_let_a_refuted_rule_into_a_deck(
+    cli: Callable[..., Result],
+    make_catalogue: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    forgery: str,
+) -> None:
+    """Someone who can write the cache folder but not read the user's secret turns the refuted
+    verdict into "proved": the rule is proved again, stays refuted, and no deck is written."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    folder = make_catalogue(cube=WRONG_CUBE)
+    assert cli("check", folder).exit_code == 1  # remembers "refuted"
+    (rule,) = load_catalogue([folder]).rules
+    entry = default_cache().path(proof_cache.verdict_key(rule))
+    stored = entry.read_bytes()
+    assert b'"refuted"' in stored
+    if forgery == "edited to say proved":  # with a checksum of the new data, as before MACs
+        magic, _header, _data = stored.split(b"\n", 2)
+        checksum = hashlib.sha256(PROVED).hexdigest().encode()
+        entry.write_bytes(magic + b"\n" + checksum + b" %d\n" % len(PROVED) + PROVED)
+    else:
+        attacker = Cache(tmp_path / "attacker")
+        attacker.put(entry.name.removesuffix(".entry"), PROVED)
+        entry.write_bytes(attacker.path(entry.name.removesuffix(".entry")).read_bytes())
+    result = cli("build", folder, "-o", "deck.apkg")
+    assert result.exit_code == 1, result.stdout
+    assert "rule 'cube': derivative is wrong" in result.stderr
+    assert not (tmp_path / "deck.apkg").exists()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"[1, 2]",
+        b'{"status": "proved"}',
+        b'{"detail": 5, "method": "", "status": "proved"}',
+        b'{"detail": "", "method": "", "status": "not proved"}',
+        b'{"detail": "", "method": "", "status": ["proved"]}',
+        b'{"detail": "", "method": "", "status": "proved", "extra": 1}',
+        b"9" * 5000,
+        b"[" * 100_000,
+        b"\xff\xfe",
+    ],
+)
+def test_a_signed_verdict_entry_that_is_not_ours_is_ignored(
+    make_catalogue: Callable[..., Path], tmp_path: Path, entry: bytes
+) -> None:
+    """Even a verified entry is read as untrusted input: wrong types, unknown statuses, huge
+    numbers and deep nesting are a miss (the rule is proved again), never a traceback."""
+    (rule,) = load_catalogue([make_catalogue(cube=WRONG_CUBE)]).rules
+    store = Cache(tmp_path / "cache")
+    store.put(proof_cache.verdict_key(rule), entry)
+    assert proof_cache.lookup([rule], store) == {}

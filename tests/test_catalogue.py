@@ -745,3 +745,36 @@ def test_a_huge_value_is_quoted_cut_short_in_its_message(make_catalogue: MakeCat
     assert problem.message == (
         f"'variable' must be a variable name such as x or w, not '2{'y' * 58}…'"
     )
+
+
+# --- MathJax in text fields -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", sorted(catalogue.UNSAFE_TEX))
+@pytest.mark.parametrize(("field", "line"), [("name", 4), ("context", 7)])
+def test_a_mathjax_command_that_is_more_than_math_is_refused_in_a_text_field(
+    make_catalogue: MakeCatalogue, command: str, field: str, line: int
+) -> None:
+    """Anki typesets the whole card with MathJax: links, styles, actions, extensions, macro
+    definitions and overlapping ink are refused with their place, wherever they are written."""
+    text = f"'A \\({{\\{command}{{x}}{{y}}}}\\) b'"
+    folder = make_catalogue(bad=good(**{field: f"    {field}: {text}"}))
+    assert_problems(
+        problems_of(folder), [("bad.yaml", line, "square", f"'{field}' uses \\{command} (")]
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"'The rate \(\frac{\partial L}{\partial w} = \sigma(x)\,(1 - \sigma(x))\).'",
+        r"'Rows \(a \\ b\): a line break, then \\href as two words'",
+        r"'\(\hrefs \datum \styles\): a longer name is another command'",
+    ],
+)
+def test_math_and_lookalikes_of_refused_commands_are_accepted(
+    make_catalogue: MakeCatalogue, text: str
+) -> None:
+    """Commands are read as TeX reads them: ``\\\\href`` is a line break and a word."""
+    folder = make_catalogue(good=good(context=f"    context: {text}"))
+    assert load_one(folder).context == text.strip("'")

@@ -7,6 +7,7 @@ The formulas are the real ones: every ``\\( … \\)`` and ``\\[ … \\]`` span o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ankigen import mathsvg
+from ankigen import mathsvg, workers
 from ankigen.cache import CACHE_ENV, Cache
 from ankigen.catalogue import load_catalogue
 from ankigen.errors import AnkigenError
@@ -199,18 +200,18 @@ def test_a_rendered_formula_is_read_from_the_cache(
     """The second time a formula is asked for, it is not rendered again; a damaged cache entry
     is rendered afresh, to the same bytes."""
     calls: list[str] = []
-    real = mathsvg._render
+    real = mathsvg.typeset
 
-    def counted(latex: str, display: bool) -> mathsvg.RenderedMath:
-        calls.append(latex)
-        return real(latex, display)
+    def counted(formula: mathsvg.Formula) -> mathsvg.RenderedMath:
+        calls.append(formula.latex)
+        return real(formula)
 
-    monkeypatch.setattr(mathsvg, "_render", counted)
+    monkeypatch.setattr(mathsvg, "typeset", counted)
     cache = Cache(tmp_path / "cache")
     first = math_html(r"\sigma(x)", False, cache=cache)
     assert math_html(r"\sigma(x)", False, cache=cache) == first
     assert calls == [r"\sigma(x)"]
-    for entry in cache.folder.iterdir():
+    for entry in cache.folder.glob("*.entry"):
         entry.write_bytes(entry.read_bytes()[:-20])
     assert math_html(r"\sigma(x)", False, cache=cache) == first
     assert calls == [r"\sigma(x)", r"\sigma(x)"]
@@ -223,3 +224,96 @@ def test_the_card_css_inverts_formula_images_in_night_mode() -> None:
         r"\.nightMode img\.math,\s*\.night_mode img\.math\s*\{\s*filter:\s*invert", css
     )
     assert re.search(r"img\.math-display\s*\{[^}]*display:\s*block", css)
+
+
+GOOD_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">'
+    b'<symbol id="g"><path d="M 0 0 L 1 1 Z" /></symbol><use href="#g" x="0" y="0" /></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"1 1 inf\n" + GOOD_SVG,
+        b"nan 1 1\n" + GOOD_SVG,
+        b"1e300 1 1\n" + GOOD_SVG,
+        b"1 1\n" + GOOD_SVG,
+        b"1 1 1\n" + GOOD_SVG.replace(b"<symbol", b"<script>alert(1)</script><symbol"),
+        b"1 1 1\n" + GOOD_SVG.replace(b'<path d="', b'<path onload="alert(1)" d="'),
+        b"1 1 1\n" + GOOD_SVG.replace(b'href="#g"', b'href="javascript:alert(1)"'),
+        b"1 1 1\n" + GOOD_SVG.replace(b"<symbol", b"<foreignObject />\n<symbol"),
+        b"1 1 1\n" + GOOD_SVG.replace(b"<symbol", b"<style>body{display:none}</style><symbol"),
+        b"1 1 1\n" + GOOD_SVG.replace(b'id="g">', b'id="g">text'),
+        b'1 1 1\n<!DOCTYPE svg [<!ENTITY a "aaaa">]>' + GOOD_SVG,
+        b"1 1 1\n<html><body>not svg</body></html>",
+        b"1 1 1\n" + GOOD_SVG[:-6],
+    ],
+)
+def test_a_cached_formula_is_untrusted_input(tmp_path: Path, entry: bytes) -> None:
+    """Even a verified entry must hold three sane sizes and an SVG of shapes only: no script,
+    event handler, style, foreign object, link out of the image or entity; else it is typeset
+    again."""
+    cache = Cache(tmp_path / "cache")
+    formula = mathsvg.Formula(r"\sigma(x)", False)
+    cache.put(mathsvg._key(formula.latex, formula.display), entry)
+    assert mathsvg.from_cache(formula, cache) is None
+    good = b"1 1 1\n" + GOOD_SVG
+    cache.put(mathsvg._key(formula.latex, formula.display), good)
+    assert mathsvg.from_cache(formula, cache) is not None
+
+
+# Beyond the bundled formulas: stretchy operators under accents, in scripts and in roots; names
+# ziamath turns into operators; matrices and tables.
+TRICKY_FORMULAS = [
+    r"\widehat{\left(\frac{a}{b}\right)}",
+    r"\overbrace{\left(\frac{1}{x}\right)^{2}}",
+    r"\underbrace{\left[\frac{1}{\left(1+\frac{1}{x}\right)}\right]}_{n}",
+    r"\overline{\left(\frac{a}{b}\right)}",
+    r"\sqrt{\left(\frac{\left(x\right)}{2}\right)}",
+    r"\sqrt[3]{\frac{\left(x\right)}{2}}",
+    r"\left\{\begin{matrix}\left(\frac{1}{2}\right)\end{matrix}\right.",
+    r"x_{\left(\frac{i}{2}\right)}^{\left|\frac{1}{n}\right|}",
+    r"\sum_{k=1}^{n} \left(\frac{a_{k}}{b}\right) \prod_{j} x_{j}",
+    r"e^{\ln\left(\frac{x}{2}\right)} \log_{2}{\frac{x}{y}}",
+    r"\frac{\sin \frac{x}{2}}{\left\|\frac{\max(a, b)}{c}\right\|}",
+    r"\overset{\left(\frac{1}{2}\right)}{x} \underset{\to}{\lim} \frac{1}{x}",
+    r"\begin{pmatrix} \frac{1}{2} & \left(x\right) \\ "
+    r"\sqrt{y} & \frac{\left(z\right)}{3} \end{pmatrix}",
+]
+
+
+def test_the_speed_ups_of_ziamath_change_no_byte_of_any_formula(
+    formulas: list[tuple[str, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ziamath as it is (nested "no stretch" passes, exponential in nesting; deep copies of
+    styles) and as mathsvg speeds it up draw every bundled formula, and tricky ones, to the
+    same bytes and sizes."""
+    mathsvg.warm_up()
+    from ziamath import styles
+    from ziamath.nodes.mrow import Mrow
+
+    sample = [mathsvg.Formula(t, d) for t, d in formulas]
+    sample += [mathsvg.Formula(t, d) for t in TRICKY_FORMULAS for d in (True, False)]
+    fast = [mathsvg.typeset(f) for f in sample]
+    monkeypatch.setattr(Mrow, "_get_height_nostretch", Mrow._get_height_nostretch.__wrapped__)
+    monkeypatch.setattr(styles, "asdict", dataclasses.asdict)
+    assert [mathsvg.typeset(f) for f in sample] == fast
+    # and every one of them passes the checks of a cache entry, so it is read back, not redone
+    assert all(mathsvg._unpack(mathsvg._pack(rendered)) == rendered for rendered in fast)
+
+
+def test_a_deeply_nested_formula_takes_time_in_proportion_not_exponentially() -> None:
+    """16 nested fractions took minutes (the time doubled with each level); now they render in
+    well under a second. Typeset in the worker pool, so that the test fails instead of hanging."""
+    formula = mathsvg.Formula(r"\frac{1}{1 + " * 16 + "x" + "}" * 16, True)
+    mathsvg.warm_up()
+    (result,) = workers.run(
+        mathsvg.typeset,
+        [formula],
+        timeout=30,
+        jobs=1,
+        on_timeout=lambda _: "timed out",
+        on_failure=lambda _, reason: reason,
+    )
+    assert isinstance(result, mathsvg.RenderedMath), result

@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from click.testing import Result
 
+from ankigen import plot_media
 from ankigen.build import Options, build
+from ankigen.cache import Cache, default_cache
+from ankigen.catalogue import load_catalogue
 from ankigen.resources import bundled_catalogue
 
 SMALL = """\
@@ -153,6 +157,89 @@ def test_no_plots_when_asked_for_none(small: Path, tmp_path: Path) -> None:
     assert not any(fields[6] for fields in notes.values())
 
 
+WEIGHTED = """\
+deck: "Course::Plots"
+rules:
+  - id: weighted
+    name: Weighted input
+    function: w**2*x
+    derivative: 2*w*x
+    variable: w
+    context: Plotted with x = 1.
+"""
+PLANTED_PNG = b"\x89PNG\r\n\x1a\n planted picture"
+
+
+def _plot_field_after_planting(
+    folder: Path, tmp_path: Path, entry: bytes, store: Cache
+) -> tuple[str, dict[str, bytes]]:
+    """Build ``folder`` after ``entry`` was put under its one rule's plot key by ``store`` and
+    copied into the user's cache: the rule's Plot field and the deck's media."""
+    (rule,) = load_catalogue([folder]).rules
+    key = plot_media.cache_key(rule)
+    store.put(key, entry)
+    planted = default_cache().path(key)
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_bytes(store.path(key).read_bytes())
+    build([folder], tmp_path / "deck.apkg", lock=tmp_path / "deck.lock")
+    notes, media = _contents(tmp_path / "deck.apkg")
+    return notes[rule.id][6], media
+
+
+@pytest.mark.parametrize(
+    "values", ['[["x", "123456789"]]', '[["x}\\\\href{javascript:alert(1)}{x", "1"]]']
+)
+def test_a_plot_entry_planted_without_the_users_secret_never_reaches_the_card(
+    make_catalogue: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    values: str,
+) -> None:
+    """The legend's values go into the card's MathJax and the PNG into its media: an entry
+    signed with any secret but the user's is ignored, and the plot is drawn again."""
+    monkeypatch.setenv("ANKIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    attacker = Cache(tmp_path / "attacker")
+    entry = values.encode() + b"\n" + PLANTED_PNG
+    plot, media = _plot_field_after_planting(
+        make_catalogue(weighted=WEIGHTED), tmp_path, entry, attacker
+    )
+    assert "x = 1\\)" in plot
+    assert "123456789" not in plot and "href" not in plot
+    assert PLANTED_PNG not in media.values()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        '[["x}\\\\href{javascript:alert(1)}{x", "1"]]',
+        '[["x", "1"], ["y", "5"]]',
+        "[]",
+        '[["x", "1e999999999"]]',
+        '[["x", "' + "9" * 100 + '"]]',
+        '[["x", "1/0"]]',
+        '[["x", 1]]',
+        '{"x": "1"}',
+        "[" * 100_000,
+    ],
+)
+def test_a_signed_plot_entry_is_still_untrusted_input(
+    make_catalogue: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    values: str,
+) -> None:
+    """Even an entry that verifies must hold exactly the rule's other symbols, each with a value
+    of a sane size, and a PNG; anything else is drawn again, never a traceback or a hang."""
+    monkeypatch.setenv("ANKIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    entry = values.encode() + b"\n" + PLANTED_PNG
+    plot, media = _plot_field_after_planting(
+        make_catalogue(weighted=WEIGHTED), tmp_path, entry, default_cache()
+    )
+    assert "x = 1\\)" in plot
+    assert "href" not in plot and "y = 5" not in plot
+    assert PLANTED_PNG not in media.values()
+
+
 @pytest.fixture(scope="module")
 def svg_deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled deck with every formula pre-rendered as SVG (built once for the module)."""
@@ -190,3 +277,65 @@ def test_the_learners_collection_receives_every_image(svg_deck: Path, tmp_path: 
                 assert (folder / name).is_file(), name
     finally:
         col.close()
+
+
+# --- formulas that would typeset for ever -------------------------------------------------------
+
+
+def _nested(depth: int, inner: str, wrap: str) -> str:
+    for _ in range(depth):
+        inner = wrap.format(inner)
+    return inner
+
+
+# 16 nested fractions in a function render (ziamath's time no longer doubles with each level);
+# 150 nested \left( … \right) in a context still take ziamath many seconds.
+DEEP_FUNCTION = _nested(16, "a", "1/(1 + {})")
+DEEP_PARENTHESES = _nested(150, "x", r"\left({}\right)")
+DEEP = f"""\
+deck: "Course::Deep"
+rules:
+  - id: deep-function
+    name: A nested fraction
+    function: x + {DEEP_FUNCTION}
+    derivative: "1"
+    context: Its question nests sixteen fractions.
+    plot: false
+  - id: deep-context
+    name: Square
+    function: x**2
+    derivative: 2*x
+    context: 'Nested parentheses \\({DEEP_PARENTHESES}\\).'
+    plot: false
+"""
+
+
+@pytest.mark.parametrize("command", ["build", "preview"])
+def test_a_formula_that_typesets_past_the_time_limit_is_a_located_error_and_nothing_is_written(
+    cli: Callable[..., Result],
+    make_catalogue: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    """Formulas are typeset in the time-limited worker pool: one that runs out of time is an
+    error of the rule that shows it (exit 2), and neither the deck nor the page is written;
+    the sixteen nested fractions of the other rule render well within the limit."""
+    monkeypatch.setenv("ANKIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = make_catalogue(deep=DEEP)
+    old_deck = tmp_path / "deck.apkg"
+    old_deck.write_bytes(b"the previous deck")
+    if command == "build":
+        args = ["build", folder, "--math", "svg", "-o", old_deck]
+    else:
+        args = ["preview", folder, "-o", tmp_path / "page"]
+    result = cli(*args, "--timeout", "2")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()  # the sixteen fractions are not in it
+    assert line.startswith(
+        f"{folder.name}/deep.yaml:9: rule 'deep-context': cannot render '\\left(\\left("
+    )
+    assert line.endswith("\\right)' as SVG: typesetting took longer than 2 s")
+    assert old_deck.read_bytes() == b"the previous deck"
+    assert not (folder / "ankigen.lock").exists()
+    assert not (tmp_path / "page").exists()

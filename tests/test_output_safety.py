@@ -283,3 +283,58 @@ def test_a_preview_does_not_hang_on_a_fifo_where_an_image_goes(
     assert again.returncode == 3, again.stderr
     assert f"{image.name}: not a regular file (a FIFO)" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+KILLED_WRITER = """
+import os, signal, sys, time
+from pathlib import Path
+from ankigen import files
+
+def write(path):
+    Path(path).write_bytes(b"half a deck")
+    if sys.argv[2] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)  # as if the machine's user ran kill -9 here
+    print("writing", flush=True)
+    time.sleep(600)  # a live writer, still holding its temporary file
+
+files.replace_atomically(Path(sys.argv[1]), write, what="deck")
+"""
+PROVED_CUBE = """\
+deck: "Derivatives for ML::Test"
+rules:
+  - id: cube
+    name: Cube
+    function: x**3
+    derivative: 3*x**2
+    context: A power rule example.
+"""
+
+
+def test_a_temporary_file_left_by_kill_9_is_removed_by_a_later_build(tmp_path: Path) -> None:
+    """kill -9 runs no clean-up, so it leaves the deck's temporary file; the next build of the
+    same deck (a minute later) removes it, and leaves alone the one a live writer holds."""
+    deck = tmp_path / "deck.apkg"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(deck), "kill"], capture_output=True, text=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (abandoned,) = _leftovers(tmp_path)
+    live = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(deck), "live"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert live.stdout is not None and live.stdout.readline() == "writing\n"
+        (held,) = set(_leftovers(tmp_path)) - {abandoned}
+        an_hour_ago = time.time() - 3600
+        for name in (abandoned, held):
+            os.utime(tmp_path / name, (an_hour_ago, an_hour_ago))
+        (tmp_path / "cards").mkdir()
+        (tmp_path / "cards" / "cube.yaml").write_text(PROVED_CUBE, encoding="utf-8")
+        build = _ankigen("build", "cards", "-o", "deck.apkg", "--no-plots", cwd=tmp_path)
+        _, stderr = build.communicate(timeout=120)
+        assert build.returncode == 0, stderr
+        assert _leftovers(tmp_path) == [held]
+        assert zipfile.is_zipfile(deck)
+    finally:
+        live.kill()
+        live.wait()

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from ankigen import workers
 
@@ -63,3 +71,76 @@ def test_a_task_that_wants_too_much_memory_fails_instead_of_taking_the_machine()
 
 def test_no_tasks_start_no_workers() -> None:
     assert _run(_square, []) == []
+
+
+# --- workers never outlive the process that started them ------------------------------------
+
+ORPHAN_MAKER = """
+import sys, time
+from ankigen import workers
+
+def task(n):
+    if n == 0:
+        sum(i * i for i in range(10**12))  # busy for hours, in the interpreter
+    return n
+
+workers.run(task, [0, 1], timeout=3600, jobs=2, on_timeout=print, on_failure=print,
+            on_result=lambda n: print("idle worker ready", flush=True))
+"""
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_end_when_their_parent_is_killed_with_sigkill() -> None:
+    """kill -9 runs no clean-up in the parent: its busy worker (in the middle of a task that
+    would run for hours) and its idle one end anyway, within seconds."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_MAKER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == "idle worker ready"
+        orphans = _children(parent.pid)
+        assert len(orphans) == 2, orphans
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while any(_running(pid) for pid in orphans) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in orphans if _running(pid)]
+    for pid in left:  # do not leave them to the machine if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "workers outlived their parent"
+
+
+def test_an_idle_worker_ends_when_the_parent_closes_its_pipe() -> None:
+    """Each worker closes the parent's ends of the pipes it inherited, its own and its elder
+    siblings': when the parent's copy closes, the worker reads the end of its pipe and stops."""
+    pool = workers._Pool(_square, 3)
+    for worker in pool.workers:
+        worker.connection.close()
+    for worker in pool.workers:
+        worker.process.join(20)
+    alive = [w.process.pid for w in pool.workers if w.process.is_alive()]
+    for worker in pool.workers:
+        worker.process.kill()
+    assert alive == []
