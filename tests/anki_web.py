@@ -20,9 +20,9 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -48,39 +48,53 @@ def anki_web_files(cache: Path) -> AnkiWeb:
     same version as the installed ``anki`` (downloaded into ``cache`` on first use)."""
     anki_version = version("anki")
     folder = cache / f"aqt-{anki_version}"
-    done = folder / "unpacked"
-    if not done.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        subprocess.run(  # pip, from this interpreter, for one pinned wheel
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                f"aqt=={anki_version}",
-                "--dest",
-                str(folder),
-            ],
-            check=True,
-            timeout=600,
-        )
-        (wheel,) = folder.glob("aqt-*.whl")
-        with zipfile.ZipFile(wheel) as archive:
-            for member in archive.namelist():
-                if member.startswith(_WEB) and ("/mathjax" in member or "/css/" in member):
-                    archive.extract(member, folder)
-        wheel.unlink()
-        done.touch()
+    if not folder.is_dir():
+        # unpacked beside it, then renamed: another run never sees half a folder
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as scratch:
+            unpacked = Path(scratch) / "aqt"
+            _unpack_web_files(_download_aqt(anki_version, Path(scratch)), unpacked)
+            try:
+                unpacked.rename(folder)
+            except OSError:  # another run was first: its folder is as good
+                if not folder.is_dir():
+                    raise
     web = folder / _WEB
     return AnkiWeb(
         mathjax=web / "js" / "vendor" / "mathjax",
         config_js=(web / "js" / "mathjax.js").read_text(encoding="utf-8"),
         reviewer_css=(web / "css" / "reviewer.css").read_text(encoding="utf-8"),
     )
+
+
+def _download_aqt(anki_version: str, destination: Path) -> Path:
+    """The aqt wheel of that version, from the package index pip is set up with."""
+    subprocess.run(  # pip, from this interpreter, for one pinned wheel
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            f"aqt=={anki_version}",
+            "--dest",
+            str(destination),
+        ],
+        check=True,
+        timeout=600,
+    )
+    (wheel,) = destination.glob("aqt-*.whl")
+    return wheel
+
+
+def _unpack_web_files(wheel: Path, folder: Path) -> None:
+    """Only MathJax, its configuration and the CSS: a few MB of the wheel."""
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if member.startswith(_WEB) and ("/mathjax" in member or "/css/" in member):
+                archive.extract(member, folder)
 
 
 @dataclass(frozen=True)
