@@ -128,11 +128,16 @@ class Rule:
     @property
     def used_definitions(self) -> tuple[Definition, ...]:
         """The helpers this rule's expressions call, directly or through other helpers."""
+        return self.definitions_used_by(self.function, self.derivative)
+
+    def definitions_used_by(self, *expressions: Node) -> tuple[Definition, ...]:
+        """The helpers that these expressions call, directly or through other helpers, in the
+        order of the file."""
         from ankigen.expressions import called_names
 
         by_name = {d.name: d for d in self.definitions}
         wanted: set[str] = set()
-        todo = [*called_names(self.function), *called_names(self.derivative)]
+        todo = [name for expression in expressions for name in called_names(expression)]
         while todo:
             name = todo.pop()
             if name in by_name and name not in wanted:

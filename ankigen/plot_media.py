@@ -19,7 +19,7 @@ from ankigen.cache import Cache
 from ankigen.expressions import is_abstract, variables
 from ankigen.keys import content_key, environment
 from ankigen.model import MediaFile, Rule
-from ankigen.render import inline_math
+from ankigen.render import LEGEND_WIDTH, inline_math
 from ankigen.resources import asset_text
 
 STYLE_ASSET = "plot.mplstyle"
@@ -128,8 +128,8 @@ def plot_html(rule: Rule, plot: PlotImage) -> str:
     other symbols were given."""
     v = latex.name(rule.variable)
     entries = [
-        ("function", f"f({v}) = {latex.latex(rule.function)}"),
-        ("derivative", f"f'({v}) = {latex.latex(rule.derivative)}"),
+        ("function", latex.fit(rule.function, LEGEND_WIDTH, lead=f"f({v}) = ")),
+        ("derivative", latex.fit(rule.derivative, LEGEND_WIDTH, lead=f"f'({v}) = ")),
     ]
     legend = "".join(
         f'<div class="plot-entry"><span class="plot-key plot-key-{line}"></span>'
@@ -137,8 +137,9 @@ def plot_html(rule: Rule, plot: PlotImage) -> str:
         for line, formula in entries
     )
     if plot.values:
-        shown = r",\ ".join(f"{latex.name(s)} = {_number(x)}" for s, x in plot.values)
-        legend += f'<div class="plot-values">with {inline_math(shown)}</div>'
+        # one formula each, so that a long list wraps between them
+        shown = ", ".join(inline_math(f"{latex.name(s)} = {_number(x)}") for s, x in plot.values)
+        legend += f'<div class="plot-values">with {shown}</div>'
     alt = html.escape(plot_alt(rule, plot.values), quote=True)
     return (
         f'<img class="ankigen-plot" src="{plot.file.name}" alt="{alt}">'

@@ -437,8 +437,8 @@ main { padding: 0.6em 1.2em 3em; }
   margin: 0 0 0.25em 0.2em;
 }
 .pv-side > .card {
-  border: 1px solid var(--pv-line); border-radius: 8px; padding-top: 0.2em;
-  padding-bottom: 1em; overflow: hidden;
+  border: 1px solid var(--pv-line); border-radius: 8px; padding: 0.2em 20px 1em;
+  overflow: hidden; /* 20 px: the margin Anki's reviewer keeps around a card */
 }
 """
 

@@ -7,6 +7,16 @@ stop updating. So :data:`NOTE_TYPE` fixes them now, with room for what later fea
 
 Math is MathJax (``\\( … \\)`` and ``\\[ … \\]``), printed from the same parsed expressions that
 were proved; every field is HTML-escaped, so catalogue text can never inject markup.
+
+Every side must fit a phone held upright (360 px: 320 px inside Anki's 20 px margins) without
+scrolling sideways, and MathJax never breaks a line: so each formula is laid out here to fit a
+width (the budgets below, in em of texwidth's estimate), which ``tests/test_fit.py`` checks with
+Anki's own MathJax in a browser. MathJax draws its math about 1.2 times as large as the text
+around it (it matches the text's x-height), hence 320 px / (font size × 1.25).
+
+The front shows the question and only the helpers the question uses; a helper that only the
+answer uses (s₁ in log-sum-exp's answer, σ in softplus') would give the answer away there, so
+it goes on the back, under the answer, in the Answer field.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import html
 from dataclasses import dataclass
 
 from ankigen import latex
+from ankigen.expressions import Definition
 from ankigen.model import MediaFile, Rule
 from ankigen.resources import asset_text
 
@@ -44,6 +55,13 @@ class RenderedNote:
     media: tuple[MediaFile, ...] = ()
 
 
+# Widths, in em, that formulas are laid out to fit (see the module's docstring): the question and
+# the answer (22 px), a helper's definition (17 px, after "where"), a plot's legend (16 px, after
+# the line's key).
+DISPLAY_WIDTH = 11.5
+DEFINITION_WIDTH = 13.0
+LEGEND_WIDTH = 13.5
+
 # Never change these ids, names or orders: learners' collections depend on them.
 NOTE_TYPE_ID = 1_782_146_305
 NOTE_TYPE_NAME = "ankigen derivative"
@@ -67,32 +85,40 @@ def note_type() -> NoteType:
 def render_note(rule: Rule, plot: str = "", media: tuple[MediaFile, ...] = ()) -> RenderedNote:
     """The fields of one rule's note (the rule must already be proved); ``plot`` is the HTML of
     its plot and ``media`` the files that HTML refers to."""
-    question = latex.derivative_of(rule.function, rule.variable)
+    question = latex.derivative_of(rule.function, rule.variable, DISPLAY_WIDTH)
+    on_the_front = rule.definitions_used_by(rule.function)
+    only_on_the_back = tuple(d for d in rule.used_definitions if d not in on_the_front)
+    answer = _display_math(latex.fit(rule.derivative, DISPLAY_WIDTH))
+    if only_on_the_back:
+        answer += f'<div class="definitions">{_definitions(only_on_the_back)}</div>'
     values = {
         "Id": rule.id,
         "Name": _text(rule.name),
         "Question": _display_math(question),
-        "Answer": _display_math(latex.latex(rule.derivative)),
+        "Answer": answer,
         "Context": _text(rule.context),
-        "Definitions": _definitions(rule),
+        "Definitions": "<br>".join(filter(None, [_definitions(on_the_front), _assumptions(rule)])),
         "Plot": plot,
         "Source": _text(rule.source or ""),
     }
     return RenderedNote(rule.id, rule.deck, rule.tags, tuple(values[f] for f in FIELDS), media)
 
 
-def _definitions(rule: Rule) -> str:
-    """'where σ(x) = …' for each helper the rule uses (and 'where λ = 1.0507…' for each named
-    constant), and 'for x > 0' for its assumptions."""
+def _definitions(helpers: tuple[Definition, ...]) -> str:
+    """'where σ(x) = …' for each helper, one a line ('where λ = 1.0507…' for a named
+    constant)."""
     lines = []
-    for helper in rule.used_definitions:
+    for helper in helpers:
         params = ", ".join(latex.name(p) for p in helper.params)
-        call = latex.function_name(helper.name) + (f"({params})" if params else "")
-        definition = f"\\displaystyle {call} = {latex.latex(helper.body)}"
-        lines.append(f"where {inline_math(definition)}")
-    if rule.assumptions:
-        lines.append(f"for {inline_math(_conditions(rule))}")
+        head = latex.function_name(helper.name) + (f"({params})" if params else "")
+        call = f"\\displaystyle {head} = "
+        lines.append(f"where {inline_math(latex.fit(helper.body, DEFINITION_WIDTH, lead=call))}")
     return "<br>".join(lines)
+
+
+def _assumptions(rule: Rule) -> str:
+    """'for x > 0', 'for 0 < p < 1' for the rule's assumptions (empty without any)."""
+    return f"for {inline_math(_conditions(rule))}" if rule.assumptions else ""
 
 
 def _conditions(rule: Rule) -> str:

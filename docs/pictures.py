@@ -5,85 +5,46 @@ docs/card-relu-dark.png (night mode).
 
 The bundled deck is built into a scratch folder and imported into a new collection by Anki's own
 backend (the ``anki`` package), which renders each card's back as a reviewer would get it; the
-page around it adds only the card's CSS and MathJax, as Anki's clients do. Headless Chromium takes
-the picture at a phone's width. Needs Debian's ``chromium`` and ``libjs-mathjax`` (MathJax 2,
-offline); the test extra provides ``anki``.
+page around it is the reviewer's: Anki's own CSS and Anki's own MathJax with its configuration,
+from the ``aqt`` wheel (``tests/anki_web.py`` fetches it once with pip, into the same cache folder
+as the tests). Headless Chromium takes the picture at a phone's width. Needs Debian's
+``chromium``; the test extra provides ``anki``.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers the fit test uses, shared
 
-from ankigen.build import build
+from anki_web import CHROMIUM, anki_sides, anki_web_files, card_page, screenshot  # noqa: E402
 
-DOCS = Path(__file__).resolve().parent
-MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from ankigen.build import build  # noqa: E402
+
+DOCS = ROOT / "docs"
+CACHE = ROOT / ".pytest_cache" / "d" / "anki-web"  # where the tests keep the aqt files
 WIDTH, HEIGHT = 400, 900  # CSS pixels: a phone held upright
 PICTURES = {"sigmoid": ("card-sigmoid.png", False), "relu": ("card-relu-dark.png", True)}
 
-_PAGE = """<!doctype html><html><head><meta charset="utf-8">
-<script type="text/x-mathjax-config">MathJax.Hub.Config({{
-  tex2jax: {{inlineMath: [['\\\\(','\\\\)']], displayMath: [['\\\\[','\\\\]']]}},
-  "HTML-CSS": {{availableFonts: ["TeX"]}}, messageStyle: "none"}});
-</script><script src="{mathjax}?config=TeX-AMS_HTML"></script>
-<style>body {{ margin: 0; }}</style></head>
-<body class="{classes}">{card}</body></html>
-"""
-
 
 def main() -> None:
-    if not MATHJAX.exists():
-        sys.exit(f"{MATHJAX} is missing: apt-get install libjs-mathjax")
+    if not CHROMIUM.exists():
+        sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
+    anki = anki_web_files(CACHE)
     with tempfile.TemporaryDirectory(prefix="ankigen-pictures-") as scratch:
         work = Path(scratch)
         deck = work / "ankigen.apkg"
         build([], deck, lock=work / "ankigen.lock")
-        collection = Collection(str(work / "collection.anki2"))
-        try:
-            request = ImportAnkiPackageRequest(
-                package_path=str(deck), options=ImportAnkiPackageOptions(with_scheduling=False)
-            )
-            collection.import_anki_package(request)
-            media = Path(collection.media.dir())
-            for rule_id, (picture, night) in PICTURES.items():
-                (note_id,) = collection.find_notes(f"Id:{rule_id}")
-                card = collection.get_note(note_id).cards()[0]
-                classes = "card nightMode night_mode" if night else "card"
-                page = media / f"{rule_id}.html"  # beside the media, as in Anki
-                page.write_text(
-                    _PAGE.format(mathjax=MATHJAX.as_uri(), classes=classes, card=card.answer()),
-                    encoding="utf-8",
-                )
-                _screenshot(page, DOCS / picture, work / "chromium-profile")
-                print(DOCS / picture)
-        finally:
-            collection.close()
-
-
-def _screenshot(page: Path, picture: Path, profile: Path) -> None:
-    subprocess.run(  # noqa: S603 - our own browser command on our own page
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            f"--window-size={WIDTH},{HEIGHT}",
-            "--virtual-time-budget=5000",  # let MathJax finish typesetting
-            f"--screenshot={picture}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-    )
+        sides, media = anki_sides(deck, work / "profile")
+        backs = {side.rule_id: side for side in sides if side.side == "back"}
+        for rule_id, (picture, night) in PICTURES.items():
+            page = media / f"{rule_id}.html"  # beside the media, as in Anki
+            page.write_text(card_page(anki, backs[rule_id], night), encoding="utf-8")
+            screenshot(page, DOCS / picture, work / "chromium-profile", WIDTH, HEIGHT)
+            print(DOCS / picture)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from ankigen import latex
 from ankigen.build import build, load
 from ankigen.model import Rule
 from ankigen.package import note_guid
-from ankigen.render import NOTE_TYPE_ID
+from ankigen.render import DISPLAY_WIDTH, NOTE_TYPE_ID
 from ankigen.resources import bundled_catalogue
 
 PARENT_DECK = "Derivatives for ML"
@@ -404,7 +404,7 @@ def test_the_answer_shows_the_question_the_derivative_and_the_context(
     for rule_id, card in shown.items():
         rule = rules[rule_id]
         assert _visible(card.question).strip() in _visible(card.answer), rule_id
-        derivative = html.escape(latex.latex(rule.derivative), quote=False)
+        derivative = html.escape(latex.fit(rule.derivative, DISPLAY_WIDTH), quote=False)
         assert f"{derivative}\\]" in card.answer, rule_id
         assert html.escape(rule.context, quote=False) in card.answer, rule_id
         assert html.escape(rule.name, quote=False) in card.question, rule_id

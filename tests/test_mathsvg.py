@@ -317,3 +317,24 @@ def test_a_deeply_nested_formula_takes_time_in_proportion_not_exponentially() ->
         on_failure=lambda _, reason: reason,
     )
     assert isinstance(result, mathsvg.RenderedMath), result
+
+
+def _symbols(svg: bytes) -> dict[int, str]:
+    """The glyphs an SVG draws, by glyph id, with their <symbol> element's text."""
+    found = re.findall(r'<symbol id="[^"]*?_(-?\d+)"[^>]*>.*?</symbol>', svg.decode(), re.DOTALL)
+    bodies = re.findall(r'<symbol id="[^"]*?_-?\d+"[^>]*>.*?</symbol>', svg.decode(), re.DOTALL)
+    return {int(glyph): body for glyph, body in zip(found, bodies, strict=True)}
+
+
+@pytest.mark.parametrize("rows", [2, 3, 6], ids=["size-variant", "larger-variant", "assembled"])
+def test_the_brace_of_a_piecewise_keeps_its_middle(rows: int) -> None:
+    """STIX Two's braces narrow to a hairline at the nose, which vanished at reading size (the
+    brace looked cut in two): each brace is drawn with a stroke around its outline, thick enough
+    to keep the junction about a pixel wide, and no other glyph is."""
+    latex = "\\begin{cases} " + " \\\\ ".join([r"x & \text{if } x > 0"] * rows) + " \\end{cases}"
+    glyphs = _symbols(render_svg(latex, cache=None).data)
+    stroked = {glyph for glyph, body in glyphs.items() if "stroke-width" in body}
+    assert len(stroked) == 1, glyphs.keys()
+    (body,) = (glyphs[glyph] for glyph in stroked)
+    width = float(re.search(r'stroke-width="([\d.]+)"', body).group(1))  # type: ignore[union-attr]
+    assert width >= 0.4

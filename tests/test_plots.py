@@ -394,11 +394,12 @@ def test_the_legend_keys_each_line_to_its_typeset_formula(rules: dict[str, Rule]
 
 
 def test_the_legend_states_the_values_of_the_other_symbols(rules: dict[str, Rule]) -> None:
-    """The plot of σ(wx + b) against w was drawn with b = 1 and x = 1: the legend says so."""
+    """The plot of σ(wx + b) against w was drawn with b = 1 and x = 1: the legend says so, one
+    formula a value, so that a long list wraps on a phone."""
     plot = plot_rule(rules["logistic-regression-weight"], cache=None)
     assert plot is not None
     assert [name for name, _ in plot.values] == ["b", "x", "y"]
-    assert r'<div class="plot-values">with \(b = 1,\ x = 1,\ y = 1\)</div>' in plot_html(
+    assert r'<div class="plot-values">with \(b = 1\), \(x = 1\), \(y = 1\)</div>' in plot_html(
         rules["logistic-regression-weight"], plot
     )
 

@@ -1,0 +1,161 @@
+"""How wide a formula will be, estimated from its LaTeX, in em of the math font.
+
+Card formulas must fit a phone (see :mod:`ankigen.latex`'s line breaking), but MathJax only
+lays them out on the learner's device. This estimate decides where to break a formula before
+that: it reads the LaTeX our own printer writes (commands, groups, scripts, fractions, ``cases``
+and ``aligned``) and adds up widths close to MathJax's TeX fonts, erring on the wide side. It is
+an estimate, not a layout: ``tests/test_fit.py`` measures the real thing in a browser with
+Anki's own MathJax, and the budgets in :mod:`ankigen.latex` leave room for the difference.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"\\[A-Za-z]+\s?|\\.|[{}&^_]|\s+|[^\\{}&^_\s]")
+_SCRIPT = 0.71  # MathJax's size for a script (superscript, subscript, inline fraction part)
+_BINARY = 0.78 + 2 * 0.22  # + − · with their medium spaces
+_RELATION = 0.78 + 2 * 0.28  # = < ≤ with their thick spaces
+_WIDTHS = {
+    "\\cdot": 0.28 + 2 * 0.22,
+    "\\leq": _RELATION,
+    "\\geq": _RELATION,
+    "\\neq": _RELATION,
+    "\\,": 0.17,
+    "\\ ": 0.25,
+    "\\;": 0.28,
+    "\\quad": 1.0,
+    "\\qquad": 2.0,
+    "\\displaystyle": 0.0,
+    "\\infty": 1.0,
+}
+_OPERATORS = {"+": _BINARY, "-": _BINARY, "=": _RELATION, "<": _RELATION, ">": _RELATION}
+_OPENING = {"{", "(", "[", ",", "&", "\\\\", "=", "<", ">", "\\leq", "\\geq", "\\left", "\\quad"}
+_ACCENTS = {"\\hat", "\\bar", "\\tilde", "\\vec", "\\dot"}
+_CELL_ENDS = frozenset({"&", "\\\\", "\\end"})
+_SIZES = {"\\small": 0.85, "\\footnotesize": 0.8, "\\scriptsize": 0.7}
+_NAMED = re.compile(r"\\(sin|cos|tan|arctan|sinh|cosh|tanh|ln|log|max|min|exp)$")
+
+
+def width(tex: str) -> float:
+    """The estimated width of ``tex`` set in display style, in em."""
+    return _Reader(tex).row(1.0)
+
+
+class _Reader:
+    """Reads one LaTeX string left to right, measuring as it goes."""
+
+    def __init__(self, tex: str) -> None:
+        self.pieces = [t.strip() or " " for t in _TOKEN.findall(tex)]
+        self.at = 0
+
+    def _next(self) -> str | None:
+        if self.at >= len(self.pieces):
+            return None
+        piece = self.pieces[self.at]
+        self.at += 1
+        return piece
+
+    def row(self, scale: float, stop: frozenset[str] = frozenset({"}"})) -> float:
+        """The width of pieces up to (and eating) a closing piece of ``stop`` or the end."""
+        return self._cell(scale, stop)[0]
+
+    def _cell(self, scale: float, stop: frozenset[str]) -> tuple[float, str | None]:
+        """The width of pieces up to a piece of ``stop`` (eaten), and that piece (None at the
+        end)."""
+        total = 0.0
+        previous = "{"
+        while (piece := self._next()) is not None and piece not in stop:
+            if piece in _SIZES:
+                scale *= _SIZES[piece]  # a size command sets the rest of its group
+            elif piece in ("+", "-") and previous in _OPENING:
+                total += 0.78 * scale  # a sign, not an operation: no space around it
+            else:
+                total += self._item(piece, scale)
+            if piece != " ":
+                previous = "}" if piece == "{" else piece  # after {…}, + is an operation
+        return total, piece
+
+    def group(self, scale: float) -> float:
+        """The width of the next argument: a ``{…}`` group or a single piece."""
+        piece = self._next()
+        if piece is None:
+            return 0.0
+        if piece == " ":
+            return self.group(scale)
+        return self.row(scale) if piece == "{" else self._item(piece, scale)
+
+    def _text(self) -> int:
+        """Skip a ``{…}`` of plain text and count its characters."""
+        return len(self._plain())
+
+    def _plain(self) -> str:
+        """Skip a ``{…}`` of plain text and return it."""
+        text, depth = "", 0
+        while (piece := self._next()) is not None:
+            if piece == "{":
+                depth += 1
+            elif piece == "}":
+                depth -= 1
+                if depth <= 0:
+                    break
+            else:
+                text += piece
+        return text
+
+    def _item(self, piece: str, scale: float) -> float:
+        if piece == "{":
+            return self.row(scale)
+        if piece in ("^", "_"):
+            return self.group(scale * _SCRIPT)
+        if piece == " ":
+            return 0.0
+        if piece == "\\frac":
+            inner = scale if scale >= 1.0 else scale * _SCRIPT
+            return max(self.group(inner), self.group(inner)) + 0.45 * scale  # bar overhang
+        if piece in _ACCENTS:
+            return self.group(scale)  # the accent sits over its letter
+        if piece == "\\sqrt":
+            return 0.85 * scale + self.group(scale)
+        if piece in ("\\text", "\\operatorname"):
+            return (0.45 * self._text() + (0.17 if piece == "\\operatorname" else 0)) * scale
+        if piece == "\\begin":
+            return self._environment(scale, cases=self._plain() == "cases")
+        if piece == "\\end":
+            self._text()
+            return 0.0
+        if piece in ("\\\\", "&"):
+            return 0.0
+        if piece in ("\\left", "\\right"):
+            # a stretchy bracket grows wider with what it holds; "." is an empty one
+            return (0.12 if self._next() == "." else 0.6) * scale
+        if piece in _WIDTHS:
+            return _WIDTHS[piece] * scale
+        if _NAMED.match(piece):
+            return (0.5 * (len(piece) - 1) + 0.17) * scale
+        if piece.startswith("\\"):
+            return 0.6 * scale  # a Greek letter or a symbol
+        if piece in _OPERATORS:
+            return _OPERATORS[piece] * scale
+        if piece in "()[]|":
+            return 0.39 * scale
+        if piece in ".,":
+            return 0.28 * scale + (0.17 * scale if piece == "," else 0.0)
+        return (0.5 if piece.isdigit() else 0.57) * scale
+
+    def _environment(self, scale: float, cases: bool) -> float:
+        """``cases`` (a brace, and a quad between its columns) or ``aligned`` (cells in pairs
+        that meet at the alignment point): the widest row."""
+        gap, brace = (1.0, 0.9) if cases else (0.0, 0.0)
+        rows: list[float] = []
+        cells: list[float] = []
+        while True:
+            width, end = self._cell(scale, _CELL_ENDS)
+            cells.append(width)
+            if end in ("\\\\", "\\end", None):
+                rows.append(sum(cells) + gap * scale * (len(cells) - 1))
+                cells = []
+            if end in ("\\end", None):
+                self._text()
+                break
+        return max(rows) + brace * scale
