@@ -47,6 +47,7 @@ def prove_equal(
     truth: sp.Expr,
     function: sp.Expr,
     bounds: Sequence[tuple[sp.Expr, int]] = (),
+    variable: sp.Symbol | None = None,
 ) -> Proof:
     """Prove claim == truth everywhere off the kinks, wherever the function is defined.
 
@@ -66,7 +67,7 @@ def prove_equal(
         canonical, factor = _canonical(expr)
         if canonical is not None:
             domain[canonical] = side * factor
-    split = _CaseSplit(claim, truth, function)
+    split = _CaseSplit(claim, truth, function, variable)
     try:
         regions = split.prove(domain)
     except _RegionFails as failure:
@@ -80,10 +81,16 @@ def prove_equal(
 
 
 class _CaseSplit:
-    """The regions below a region on which claim == truth, explored depth first."""
+    """The regions below a region on which claim == truth, explored depth first. On a region,
+    the truth is the derivative of the smooth expression the function is there (with the
+    variable given), which needs none of the forms sympy gives the derivative of a kink (a
+    Heaviside times 1/sqrt(0) is 0/0 where the function is constant)."""
 
-    def __init__(self, claim: sp.Expr, truth: sp.Expr, function: sp.Expr) -> None:
+    def __init__(
+        self, claim: sp.Expr, truth: sp.Expr, function: sp.Expr, variable: sp.Symbol | None
+    ) -> None:
         self.claim, self.truth, self.function = claim, truth, function
+        self.variable = variable
         self.visited = 0
 
     def prove(self, region: dict[sp.Expr, int]) -> list[Region]:
@@ -98,7 +105,12 @@ class _CaseSplit:
             defined = _resolve(self.function, region)
             if defined is None:
                 return []  # the function is undefined here: there is nothing to claim
-            a, b = _resolve(self.claim, region), _resolve(self.truth, region)
+            a = _resolve(self.claim, region)
+            b = (
+                sp.diff(defined, self.variable)
+                if self.variable is not None
+                else _resolve(self.truth, region)
+            )
         except _NeedsSplit as split:
             proved: list[Region] = []
             for side in (1, -1):
@@ -184,14 +196,68 @@ def _kink_arguments(node: sp.Basic) -> list[sp.Expr]:
 
 
 def _canonical(expr: sp.Expr) -> tuple[sp.Expr | None, int]:
-    """``expr`` as ``sign * positive constant * canonical``; None for a constant."""
+    """``expr`` as ``sign * canonical``, where ``canonical`` has the same sign as ``expr``
+    wherever that is defined, in a simplest form (see :func:`_same_sign`); None for a
+    constant."""
     expr = sp.expand(expr)
+    if expr.is_number:
+        return None, 0
+    expr, factor = _same_sign(expr)
     if expr.is_number:
         return None, 0
     _, primitive = expr.as_content_primitive()
     if primitive.could_extract_minus_sign():
-        return -primitive, -1
-    return primitive, 1
+        return -primitive, -factor
+    return primitive, factor
+
+
+_INCREASING_THROUGH_ZERO = (sp.tanh, sp.atan, sp.sinh, sp.erf)  # f(u) has the sign of u
+
+
+def _same_sign(expr: sp.Expr) -> tuple[sp.Expr, int]:
+    """An expression, and a sign, whose product has the sign of ``expr`` wherever ``expr`` is
+    defined: ``tanh(x)`` is x, ``exp(x) - 1`` is x, ``sigma(x) - 1/2`` is x (its numerator,
+    over a positive denominator), ``log(u) - c`` is u - e^c. Only steps that keep the sign
+    exactly are taken, so a kink keeps its zeros and its sides; a linear kink is then one the
+    regions can be decided for (:mod:`ankigen.regions`)."""
+    factor = 1
+    for _ in range(8):  # each step makes the expression smaller; a few always suffice
+        numerator, denominator = sp.fraction(sp.together(expr))
+        if denominator != 1 and (denominator.is_positive or denominator.is_negative):
+            factor *= 1 if denominator.is_positive else -1
+            expr = sp.expand(numerator)
+            continue
+        if isinstance(expr, _INCREASING_THROUGH_ZERO):
+            expr = expr.args[0]
+            continue
+        if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0 and expr.exp % 2 == 1:
+            expr = expr.base
+            continue
+        monotone = _monotone_part(expr)
+        if monotone is None:
+            return expr, factor
+        expr, sign = monotone
+        factor *= sign
+    return expr, factor
+
+
+def _monotone_part(expr: sp.Expr) -> tuple[sp.Expr, int] | None:
+    """``a*exp(u) + c`` (a, c constants of opposite signs) as ``(u - log(-c/a), sign(a))``,
+    ``a*log(u) + c`` as ``(u - exp(-c/a), sign(a))``; None for anything else."""
+    if not isinstance(expr, sp.Add) or len(expr.args) != 2:
+        return None
+    constant, term = sorted(expr.args, key=lambda a: not a.is_number)
+    if not constant.is_number or not constant.is_real:
+        return None
+    scale, rest = term.as_coeff_Mul()
+    if not scale.is_number or scale == 0:
+        return None
+    ratio = -constant / scale
+    if isinstance(rest, sp.exp) and ratio.is_positive:
+        return rest.args[0] - sp.log(ratio), 1 if scale > 0 else -1
+    if isinstance(rest, sp.log):
+        return rest.args[0] - sp.exp(ratio), 1 if scale > 0 else -1
+    return None
 
 
 def _side(expr: sp.Expr, region: dict[sp.Expr, int]) -> int:

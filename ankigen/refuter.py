@@ -54,6 +54,7 @@ _MAX_DIGITS = 5000  # a disagreement that needs more digits to confirm cannot be
 _SCAN_POINTS = 300  # points scanned for one inside a region that no other point reached
 _SCAN_KEPT = 3  # of those inside, how many are compared
 _KINK_STEP = sp.Rational(1, 10**30)  # to either side of a kink point, for the one-sided slopes
+_DIFFERENCE_STEP = sp.Rational(1, 10**20)  # central differences, where sympy's form fails
 _SMOOTH = mpmath.mpf(10) ** -12  # one-sided values this close: differentiable there
 _KINK_ZERO = mpmath.mpf(10) ** -20  # a slope this small beside a kink point is 0 at it
 _CLOSE = mpmath.mpf(10) ** (15 - PRECISION)  # agreement, relative to 1 + |derivative|
@@ -155,6 +156,8 @@ class Refuter:
         got = evaluate(self.claim, point, PRECISION)
         if got.value is None or self.variable is None:
             return None
+        if any(isinstance(tie, sp.Heaviside | sp.sign) for tie in got.ties):
+            return None  # H(0) and sign(0) are conventions, not a value the author chose
         step = _KINK_STEP * (abs(point[self.variable]) + 1)
         sides = [{**point, self.variable: point[self.variable] + d} for d in (-step, step)]
         slopes = [evaluate(self.truth, p, PRECISION).value for p in sides]
@@ -201,8 +204,7 @@ class Refuter:
         :attr:`unverifiable`) is remembered: it keeps the rule from being proved."""
         want = evaluate(self.truth, point, PRECISION)
         if want.value is None and not want.too_large:
-            self._check_domain_edge(point)
-            return None  # outside the function's domain: no verdict here
+            return self._from_the_function(point, want.ties)  # outside the domain, or 0/0
         got = evaluate(self.claim, point, PRECISION)
         if want.too_large and got.too_large:
             return None  # both beyond any size (exp(exp(x)) at x = 40)
@@ -230,16 +232,32 @@ class Refuter:
         if not self.unverifiable:
             self.unverifiable = f"the claim cannot be checked at {_where(point)}: {reason}"
 
-    def _check_domain_edge(self, point: Point) -> None:
-        """Where the derivative has no value, the function must have none around the point
-        either (outside its domain) or the point must be alone (a cusp): a derivative undefined
-        all around a point where the function is defined (DiracDelta on a set where its
-        argument is zero throughout) hides the claim from every comparison there."""
-        around = [point, *self._neighbours(point, _NEIGHBOURS[0])]
-        if all(evaluate(self.function, p, PRECISION).value is not None for p in around) and all(
-            evaluate(self.truth, p, PRECISION).value is None for p in around[1:]
-        ):
-            self._unverifiable(point, "the derivative has no value all around it")
+    def _from_the_function(self, point: Point, ties: frozenset[sp.Basic]) -> str | None:
+        """Where sympy's derivative has no value but the function has one all around the point
+        (a DiracDelta on a set where its argument is zero throughout; 0/0 where the function
+        is constant), the derivative from the function's own values: central differences at
+        two steps, taken only if they agree. Outside the domain, or at a corner, nothing."""
+        if self.variable is None or self.variable not in point:
+            return None
+        x = point[self.variable]
+        slopes = []
+        for step in (_DIFFERENCE_STEP * (abs(x) + 1), _DIFFERENCE_STEP * (abs(x) + 1) / 10):
+            ends = [evaluate(self.function, {**point, self.variable: x + d}, PRECISION).value
+                    for d in (-step, step)]  # fmt: skip
+            if ends[0] is None or ends[1] is None:
+                return None
+            with mpmath.workdps(PRECISION):
+                slopes.append((ends[1] - ends[0]) / (2 * mpmath.mpf(step.p) / step.q))
+        if not _agree(slopes[1], slopes[0], _SMOOTH):
+            return None  # a corner or a jump within the step: no derivative to compare
+        got = evaluate(self.claim, point, PRECISION)
+        if (ties | got.ties) and not self._flat(point, ties | got.ties):
+            return None
+        self.compared += 1
+        if _agree(got.value, slopes[1], _SMOOTH):
+            self.tested.append(point)
+            return None
+        return self._message(point, got.value, slopes[1], from_values=True)
 
     def _neighbours(self, point: Point, step: sp.Rational) -> list[Point]:
         return [
@@ -279,13 +297,19 @@ class Refuter:
         return True
 
     def _message(
-        self, point: Point, got: mpmath.mpf | None, want: mpmath.mpf, on_kink: bool = False
+        self,
+        point: Point,
+        got: mpmath.mpf | None,
+        want: mpmath.mpf,
+        on_kink: bool = False,
+        from_values: bool = False,
     ) -> str:
         where = _where(point)
         given = f"with {self.described}, " if self.described else ""
-        if on_kink:  # the derivative there is a limit: no exact value to show
+        if on_kink or from_values:  # the derivative there is a limit: no exact value to show
             shown_claim, shown_truth = _decimal(got, 15), _decimal(want, 15)
-            where += " (on a kink, where the function is differentiable all the same)"
+            if on_kink:
+                where += " (on a kink, where the function is differentiable all the same)"
         else:
             shown_claim, shown_truth = _show_pair(self.claim, self.truth, point, got, want)
         return (

@@ -84,7 +84,7 @@ def prove(rule: Rule) -> Verdict:
     if counterexample is not None:
         return Verdict(rule.id, REFUTED, counterexample)
     bounds = translate.bounds(function.free_symbols | claim.free_symbols)
-    proof = prove_equal(claim, truth, function, bounds)
+    proof = prove_equal(claim, truth, function, bounds, variable)
     if proof.witness is not None:  # a region where they differ, found by the case split
         counterexample = refuter.disagreement(proof.witness)
         if counterexample is not None:

@@ -152,6 +152,20 @@ RIGHT = [
     # a tie that is a kink of high order, 10**-45 away at 10**-9 (not a set where it holds)
     ("Piecewise((x, (x - 2)**5 > 0), (0, True))", "Heaviside((x - 2)**5)", {}),
     ("Piecewise((x**2, Abs(x) - x + 10**-45 > 0), (x**3, True))", "2*x", {}),
+    # kinks with the sign of a simpler one: tanh(x), exp(x) - 1 and sigma(x) - 1/2 have x's
+    ("Abs(tanh(x))", "sign(x)*(1 - tanh(x)**2)", {}),
+    ("Min(exp(x), 1)", "Piecewise((exp(x), x < 0), (0, True))", {}),
+    ("Max(0, 1/(1 + exp(-x)) - 1/2)", "Heaviside(x)*exp(-x)/(1 + exp(-x))**2", {}),
+    ("Max(0, log(x) - 1)", "Piecewise((1/x, x > exp(1)), (0, True))", {"assume": ("x > 0",)}),
+    # where sympy's derivative is 0/0 but the function is constant, or H(0) is a convention
+    ("sqrt(Max(0, x))", "Piecewise((1/(2*sqrt(x)), x > 0), (0, True))", {}),
+    (
+        "Max(Piecewise((x, x >= 0), (1/2, True)), Min(x, 3))",
+        "Piecewise((1, x >= 0), (0, True))*Heaviside(Piecewise((x, x >= 0), (1/2, True))"
+        " - Min(3, x)) + Heaviside(3 - x)*Heaviside(-Piecewise((x, x >= 0), (1/2, True))"
+        " + Min(3, x))",  # sympy's own: H(0) = 1/2 at x = 3, where f is differentiable
+        {},
+    ),
     # a catch-all value on a kink where the function is differentiable, rightly
     (
         "Piecewise((x, x > 0), (exp(x) - 1, True))",
