@@ -164,7 +164,7 @@ class _Walk:
 
     def number(self, number: sp.Basic) -> mpmath.mpf | mpmath.mpc:
         if number.is_Rational:
-            return mpmath.mpf(int(number.p)) / int(number.q)
+            return _rational(int(number.p), int(number.q), mpmath.mp.prec)
         if number in (sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise _NoValue
         return _constant(number, self.digits)
@@ -289,6 +289,13 @@ def _is_complex(value: mpmath.mpf | mpmath.mpc) -> bool:
     return isinstance(value, mpmath.mpc) and value.imag != 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _rational(numerator: int, denominator: int, bits: int) -> mpmath.mpf:
+    """p/q at ``bits`` of precision: the same points and constants recur at every evaluation."""
+    with mpmath.workprec(bits):
+        return mpmath.mpf(numerator) / denominator
+
+
 @functools.lru_cache(maxsize=256)
 def _constant(number: sp.Basic, digits: int) -> mpmath.mpf | mpmath.mpc:
     """pi, E, sqrt(2)...: the same at every point, so computed once per precision."""
@@ -301,6 +308,13 @@ def _mp(number: sp.Basic, digits: int) -> mpmath.mpf | mpmath.mpc:
 
 
 def _bounded(value: mpmath.mpf | mpmath.mpc) -> mpmath.mpf | mpmath.mpc:
+    if isinstance(value, mpmath.mpf):  # the common case, read from mpmath's own tuple: faster
+        _sign, mantissa, exponent, bits = value._mpf_
+        if not mantissa and exponent:  # infinity or nan
+            raise _NoValue
+        if mantissa and exponent + bits > MAX_MAGNITUDE:
+            raise _TooLarge
+        return value
     if not mpmath.isfinite(value):
         raise _NoValue
     if value and mpmath.mag(value) > MAX_MAGNITUDE:

@@ -376,13 +376,13 @@ class _Domain:
         """Whether ``value`` lies in the symbol's interval (y = 0 does for y >= 0)."""
         return self.intervals[symbol].inside(Fraction(int(value.p), int(value.q)))
 
-    def place(self, symbol: sp.Symbol, value: sp.Rational) -> sp.Rational:
+    def place(self, symbol: sp.Symbol, value: sp.Rational | Fraction) -> sp.Rational:
         """``value`` moved into the symbol's interval, keeping its size where it can: as it is
         when the symbol is free, its size above a lower bound (x > 0: |value|), and a fraction
         size / (1 + size) of the way across a bounded interval (0 < p < 1)."""
         interval = self.intervals[symbol]
-        size = Fraction(int(abs(value).p), int(abs(value).q))
-        placed = Fraction(int(value.p), int(value.q))
+        placed = value if isinstance(value, Fraction) else Fraction(int(value.p), int(value.q))
+        size = abs(placed)
         if interval.low is not None and interval.high is not None:
             placed = interval.low + (interval.high - interval.low) * size / (1 + size)
         elif interval.low is not None:
@@ -418,8 +418,7 @@ def _spread_points(
         point = {}
         for symbol in domain.symbols:
             digits = chance.randrange(10**6, 10**7)
-            exponent = chance.randrange(low, high) - 6
-            value = sp.Rational(digits) * sp.Rational(10) ** exponent
+            value = Fraction(digits) * Fraction(10) ** (chance.randrange(low, high) - 6)
             point[symbol] = domain.place(symbol, value if chance.random() < 0.5 else -value)
         yield point
 
