@@ -574,22 +574,31 @@ def _short(value: Fraction) -> str:
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """Every expression node of the tree, the root first (conditions are looked into too)."""
-    yield node
+    """Every expression node of the tree, the root first, each before its children, left to
+    right (conditions are looked into too). A stack, not recursion: nested generators would cost
+    the depth of the tree at every node."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(_children(current)))
+
+
+def _children(node: Node) -> list[Node]:
     match node:
         case Neg(operand=operand):
-            yield from walk(operand)
+            return [operand]
         case BinOp(left=left, right=right):
-            yield from walk(left)
-            yield from walk(right)
+            return [left, right]
         case Call(args=args):
-            for arg in args:
-                yield from walk(arg)
+            return list(args)
         case Piecewise(pieces=pieces):
-            for value, condition in pieces:
-                yield from walk(value)
-                for operand in _condition_operands(condition):
-                    yield from walk(operand)
+            return [
+                child
+                for value, condition in pieces
+                for child in (value, *_condition_operands(condition))
+            ]
+    return []
 
 
 def _condition_operands(condition: Condition) -> Iterator[Node]:
