@@ -93,6 +93,7 @@ class Refuter:
         # Why a point that should have been compared could not be, if one could not.
         self.unverifiable: str | None = None
         self.let_off: list[Region] = []  # regions proved empty, or that no scanned point reached
+        self.sides: dict[tuple[tuple[tuple[sp.Symbol, sp.Rational], ...], sp.Expr], int] = {}
         self.scan: list[Point] | None = None
 
     def nice_points(self) -> Iterator[Point]:
@@ -288,13 +289,18 @@ class Refuter:
         return None
 
     def _inside(self, point: Point, region: Region) -> bool:
-        for kink, side in region.items():
-            value = evaluate(kink, point, PRECISION)
-            if value.value is None or value.ties or (value.value > 0) != (side > 0):
-                return False
-            if abs(value.value) < _CLOSE:
-                return False
-        return True
+        return all(self._side(point, kink) == side for kink, side in region.items())
+
+    def _side(self, point: Point, kink: sp.Expr) -> int:
+        """The sign of a kink expression at a point (0 on it, or where it has no value),
+        remembered: every region asks about the same points."""
+        key = (tuple(point.items()), kink)
+        if key not in self.sides:
+            found = evaluate(kink, point, PRECISION)
+            value = found.value
+            clear = value is not None and not found.ties and abs(value) >= _CLOSE
+            self.sides[key] = (1 if value is not None and value > 0 else -1) if clear else 0
+        return self.sides[key]
 
     def _message(
         self,
