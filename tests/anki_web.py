@@ -288,9 +288,10 @@ def _body_rules_on_the_box(css: str) -> str:
     return re.sub(r"(?<![\w-])body(?=[\s.{,:])", ".reviewer", css)
 
 
-def chromium_command(profile: Path, *args: str) -> list[str]:
-    """Headless Chromium, offline and quiet, with its own profile; MathJax loads its parts and
-    fonts from disk (file URLs)."""
+def chromium_command(profile: Path, *args: str, file_access: bool = True) -> list[str]:
+    """Headless Chromium, offline and quiet, with its own profile; with ``file_access``, a page
+    may read other files beside it (MathJax loads its parts and fonts from file URLs). The
+    preview page is opened without it, as a learner's browser would open it."""
     return [
         str(CHROMIUM),
         "--headless",
@@ -301,7 +302,7 @@ def chromium_command(profile: Path, *args: str) -> list[str]:
         "--disable-component-update",
         "--disable-sync",
         "--hide-scrollbars",
-        "--allow-file-access-from-files",
+        *(["--allow-file-access-from-files"] if file_access else []),
         f"--user-data-dir={profile}",
         *args,
     ]

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from anki.collection import Collection  # anki.collection first: it must precede anki.cards
+from anki_web import CHROMIUM, chromium_command
 
 from ankigen import files, preview
 from ankigen.build import Options, load
@@ -41,7 +42,6 @@ from ankigen.preview import (
 from ankigen.render import note_type, render_note
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 BUNDLED_CARDS = 119
 BUNDLED_DECKS = 9
 FAST = Options(timeout=10.0, plots=False)
@@ -437,23 +437,10 @@ def bundled_preview(tmp_path_factory: pytest.TempPathFactory) -> preview.Preview
     return write_preview([], tmp_path_factory.mktemp("preview") / "site")
 
 
-def _run_chromium(chromium: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run_chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     if profile.exists():
         shutil.rmtree(profile)
-    command = [
-        str(chromium),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=30000",
-        *args,
-    ]
+    command = chromium_command(profile, "--virtual-time-budget=30000", *args, file_access=False)
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
 
@@ -466,7 +453,7 @@ def probe(
     probed = bundled_preview.index.with_name("probe.html")
     probed.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
     profile = tmp_path_factory.mktemp("chromium-profile")
-    result = _run_chromium(chromium, profile, "--dump-dom", probed.as_uri())
+    result = _run_chromium(profile, "--dump-dom", probed.as_uri())
     title = re.search(r"<title>PROBE (.*?)</title>", result.stdout, re.DOTALL)
     assert title, f"the probe did not report (exit {result.returncode}):\n{result.stderr[-3000:]}"
     report: dict[str, Any] = json.loads(html.unescape(title.group(1)))
@@ -547,7 +534,6 @@ def test_screenshots_in_light_and_dark(
     for theme, extra in (("light", ()), ("dark", ("--force-dark-mode",))):
         shot = tmp_path / f"preview-{theme}.png"
         result = _run_chromium(
-            chromium,
             tmp_path / f"profile-{theme}",
             "--window-size=1280,900",
             *extra,
