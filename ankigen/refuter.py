@@ -459,8 +459,9 @@ def _show_pair(
 
 
 def _exact(expr: sp.Expr, point: Point) -> sp.Expr | None:
-    """The exact value when sympy finds it at once (``xreplace`` evaluates no function of a
-    huge number); only an expression that binds a variable (a derivative) needs ``subs``."""
+    """The exact value for a message, when sympy finds it at once (``xreplace`` evaluates no
+    function of a huge number); None for an expression that binds a variable (a derivative),
+    where the decimals serve instead."""
     if expr.has(sp.Derivative, sp.Subs, sp.Integral, sp.Lambda):
         return None
     return expr.xreplace(point)
