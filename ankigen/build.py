@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ankigen import proof_cache
-from ankigen.cache import default_cache
-from ankigen.catalogue import catalogue_files, load_catalogue
 from ankigen.errors import (
     AnkigenError,
     CatalogueError,
@@ -26,8 +23,13 @@ from ankigen.errors import (
     Problem,
     UsageError,
 )
-from ankigen.files import check_replaceable
-from ankigen.lock import (
+from ankigen.load.catalogue import catalogue_files, load_catalogue
+from ankigen.plumbing.cache import default_cache
+from ankigen.plumbing.files import check_replaceable
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.records import INVALID, Catalogue, DeckDescription, Rule, Verdict
+from ankigen.verify import cache as proof_cache
+from ankigen.write.lock import (
     LOCK_NAME,
     Changes,
     Lock,
@@ -38,8 +40,6 @@ from ankigen.lock import (
     update,
     write_lock,
 )
-from ankigen.model import INVALID, Catalogue, DeckDescription, Rule, Verdict
-from ankigen.resources import bundled_catalogue
 
 DEFAULT_OUTPUT = Path("ankigen.apkg")
 
@@ -155,8 +155,8 @@ def load(
     decks: Sequence[str] = (),
 ) -> Catalogue:
     """Read and check the catalogue (no proofs); only the rules with any of ``tags`` in any of
-    ``decks`` (or their subdecks) when those are given (see :mod:`ankigen.select`)."""
-    from ankigen.select import select_rules
+    ``decks`` (or their subdecks) when those are given (see :mod:`ankigen.load.select`)."""
+    from ankigen.load.select import select_rules
 
     return select_rules(load_catalogue(catalogue_folders(folders, include_bundled)), tags, decks)
 
@@ -177,13 +177,15 @@ def check(
 
 def _verify(rules: Sequence[Rule], options: Options, progress: Progress) -> tuple[Verdict, ...]:
     """Every rule's verdict: remembered from an earlier build with the same math, tools and
-    prover (see :mod:`ankigen.proof_cache`), or proved now in the worker pool."""
+    prover (see :mod:`ankigen.verify.cache`), or proved now in the worker pool."""
     store = default_cache() if options.cache else None
     known = proof_cache.lookup(rules, store) if store is not None else {}
     todo = [rule for rule in rules if rule.id not in known]
     progress.stage("proving", len(todo))
     if todo:
-        from ankigen.verify import verify_rules  # sympy: only when there is something to prove
+        from ankigen.verify.prove import (
+            verify_rules,  # sympy: only when there is something to prove
+        )
 
         proved = verify_rules(
             todo,
@@ -214,9 +216,9 @@ def build(
     that catalogue's own lock is read as the reference for its rules' times, and never written
     (see :mod:`ankigen.lock`).
     """
-    from ankigen import media  # genanki and the plots: only once all is proved
-    from ankigen.package import Times, write_package
-    from ankigen.render import note_type
+    from ankigen.render import media  # genanki and the plots: only once all is proved
+    from ankigen.render.notes import note_type
+    from ankigen.write.package import Times, write_package
 
     # Check the paths, the clock and the lock files before any work ...
     progress = progress or Silent()

@@ -302,7 +302,7 @@ def preview(
     Prints the path of the page. Rules that are not proved are listed at the top of the page
     and on standard error, and the exit code is 1 as for check.
     """
-    from ankigen.preview import write_preview
+    from ankigen.commands.preview import write_preview
 
     with _progress(False) as bar:
         report = write_preview(
@@ -320,7 +320,7 @@ def preview(
 def clear_cache() -> None:
     """Empty the cache of proofs and images and replace its secret (it fills again on the next
     build)."""
-    from ankigen.cache import default_cache
+    from ankigen.plumbing.cache import default_cache
 
     cache = default_cache()
     cache.clear()
@@ -330,7 +330,7 @@ def clear_cache() -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of a catalogue file, for editors (see the README)."""
-    from ankigen.schema import schema_text
+    from ankigen.commands.schema import schema_text
 
     click.echo(schema_text(), nl=False)
 
@@ -373,7 +373,7 @@ def new(
     written; a refused rule leaves the file unchanged. At a terminal, the field at fault is
     asked for again (with its last answer to edit) and the others are kept.
     """
-    from ankigen.authoring import NewRule, add_rule
+    from ankigen.commands.new import NewRule, add_rule
     from ankigen.errors import RuleNotWrittenError
 
     ask = None in (path, rule_id, name, function, derivative, context)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ankigen.cli import main
-from ankigen.resources import bundled_catalogue
+from ankigen.plumbing.resources import bundled_catalogue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -24,12 +24,12 @@ from anki.collection import (  # anki.collection first: it must be imported befo
 )
 from anki.notes import Note
 
-from ankigen import latex
 from ankigen.build import build, load
-from ankigen.model import Rule
-from ankigen.package import note_guid
-from ankigen.render import DISPLAY_WIDTH, NOTE_TYPE_ID
-from ankigen.resources import bundled_catalogue
+from ankigen.expr import latex
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.records import Rule
+from ankigen.render.notes import DISPLAY_WIDTH, NOTE_TYPE_ID
+from ankigen.write.package import note_guid
 
 PARENT_DECK = "Derivatives for ML"
 # In study order: a learner who clicks the parent deck meets the new cards in this order.

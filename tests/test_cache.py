@@ -19,9 +19,16 @@ import platformdirs
 import pytest
 from click.testing import Result
 
-from ankigen import proof_cache
-from ankigen.cache import CACHE_ENV, MAX_ENTRY, SECRET_NAME, Cache, default_cache, default_folder
-from ankigen.catalogue import load_catalogue
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing.cache import (
+    CACHE_ENV,
+    MAX_ENTRY,
+    SECRET_NAME,
+    Cache,
+    default_cache,
+    default_folder,
+)
+from ankigen.verify import cache as proof_cache
 
 KEY = hashlib.sha256(b"some rendered formula").hexdigest()
 DATA = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

@@ -17,13 +17,13 @@ import sympy as sp
 from bundled_ids import ADDED_IDS, LESSON_IDS
 from click.testing import Result
 
-from ankigen import catalogue
-from ankigen.catalogue import MAX_FILE_BYTES, load_catalogue
 from ankigen.errors import CatalogueError, Problem
-from ankigen.expressions import BinOp, Const, Num, Var
-from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
-from ankigen.model import Catalogue, Rule
-from ankigen.symbolic import Translator
+from ankigen.expr.parse import BinOp, Const, Num, Var
+from ankigen.expr.symbolic import Translator
+from ankigen.load import catalogue
+from ankigen.load.catalogue import MAX_FILE_BYTES, load_catalogue
+from ankigen.plumbing.files import FileTooLarge, NotARegularFile, read_regular_file
+from ankigen.records import Catalogue, Rule
 
 MakeCatalogue = Callable[..., Path]
 
@@ -105,7 +105,7 @@ def assert_problems(
 
 @pytest.fixture(scope="module")
 def bundled_catalogue() -> Catalogue:
-    from ankigen.resources import bundled_catalogue as folder
+    from ankigen.plumbing.resources import bundled_catalogue as folder
 
     return load_catalogue([folder()])
 
@@ -633,7 +633,7 @@ def test_libyaml_and_the_pure_parser_read_the_bundled_catalogue_alike(
     monkeypatch: pytest.MonkeyPatch, bundled_catalogue: Catalogue
 ) -> None:
     """The same rules, lines and all, whichever parser composed the YAML."""
-    from ankigen.resources import bundled_catalogue as folder
+    from ankigen.plumbing.resources import bundled_catalogue as folder
 
     monkeypatch.setattr(catalogue, "_LIBYAML_LIMITS_NESTING", False)
     assert load_catalogue([folder()]) == bundled_catalogue

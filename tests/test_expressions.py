@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from ankigen.expressions import (
+from ankigen.expr.parse import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_DIGITS,
@@ -41,7 +41,7 @@ from ankigen.expressions import (
     parse_signature,
     variables,
 )
-from ankigen.symbolic import Translator
+from ankigen.expr.symbolic import Translator
 
 x, y, w = (sp.Symbol(name, real=True) for name in "xyw")
 

@@ -32,12 +32,12 @@ from anki_web import (
 )
 from bundled_ids import ADDED_IDS, LESSON_IDS
 
-from ankigen import latex, texwidth
 from ankigen.build import build, load
-from ankigen.catalogue import load_catalogue
-from ankigen.expressions import Node, Scope, parse_expression
-from ankigen.render import DISPLAY_WIDTH, FIELDS, render_note
-from ankigen.resources import asset_text, bundled_catalogue
+from ankigen.expr import latex, texwidth
+from ankigen.expr.parse import Node, Scope, parse_expression
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing.resources import asset_text, bundled_catalogue
+from ankigen.render.notes import DISPLAY_WIDTH, FIELDS, render_note
 
 BUNDLED_NOTES = len(LESSON_IDS) + sum(len(ids) for ids in ADDED_IDS.values())
 WIDTHS = (360, 400, 800)  # CSS px: the narrowest common phone, a large phone, a desktop window

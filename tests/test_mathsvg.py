@@ -2,7 +2,7 @@
 never a formula silently left as raw LaTeX.
 
 The formulas are the real ones: every ``\\( … \\)`` and ``\\[ … \\]`` span of every field that
-:func:`ankigen.render.render_note` produces for the bundled catalogue, ``cases`` included.
+:func:`ankigen.render.notes.render_note` produces for the bundled catalogue, ``cases`` included.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from ankigen import mathsvg, workers
-from ankigen.cache import CACHE_ENV, Cache
-from ankigen.catalogue import load_catalogue
 from ankigen.errors import AnkigenError
-from ankigen.mathsvg import MathRenderError, math_html, render_svg, svg_field
-from ankigen.model import Rule
-from ankigen.render import render_note
-from ankigen.resources import asset_text, bundled_catalogue
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing import workers
+from ankigen.plumbing.cache import CACHE_ENV, Cache
+from ankigen.plumbing.resources import asset_text, bundled_catalogue
+from ankigen.records import Rule
+from ankigen.render import mathsvg
+from ankigen.render.mathsvg import MathRenderError, math_html, render_svg, svg_field
+from ankigen.render.notes import render_note
 
 SPAN = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
 NAME = re.compile(r"ankigen-math-([0-9a-f]{16})\.svg")
@@ -99,7 +100,7 @@ def test_svg_bytes_are_identical_across_calls(formulas: list[tuple[str, bool]]) 
 PROCESS_SCRIPT = textwrap.dedent(
     """
     import hashlib, json, sys
-    from ankigen.mathsvg import render_svg
+    from ankigen.render.mathsvg import render_svg
     latex = json.loads(sys.stdin.read())
     print(json.dumps([hashlib.sha256(render_svg(t, d, cache=None).data).hexdigest()
                       for t, d in latex]))

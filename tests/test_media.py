@@ -15,11 +15,11 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import Result
 
-from ankigen import plot_media
 from ankigen.build import Options, build
-from ankigen.cache import Cache, default_cache
-from ankigen.catalogue import load_catalogue
-from ankigen.resources import bundled_catalogue
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing.cache import Cache, default_cache
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.render import plot_media
 
 SMALL = """\
 deck: "Course::Plots"

@@ -13,13 +13,13 @@ import processes
 import pytest
 from click.testing import CliRunner, Result
 
-from ankigen.authoring import NewRule, add_rule
-from ankigen.catalogue import load_catalogue
 from ankigen.cli import main
+from ankigen.commands.new import NewRule, add_rule
 from ankigen.errors import CatalogueError, RuleNotWrittenError
-from ankigen.model import Rule
-from ankigen.resources import bundled_catalogue
-from ankigen.verify import prove
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.records import Rule
+from ankigen.verify.prove import prove
 
 Cli = Callable[..., Result]
 BUNDLED_FILES = sorted(p.name for p in bundled_catalogue().glob("*.yaml"))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from ankigen.lock import LOCK_NAME, read_lock
+from ankigen.write.lock import LOCK_NAME, read_lock
 
 Cli = Callable[..., Result]
 
@@ -54,7 +54,8 @@ def test_sigterm_while_writing_leaves_the_old_deck_and_no_temporary_file(tmp_pat
         f"""
         import os, signal, sys
         from pathlib import Path
-        from ankigen import cli, files
+        from ankigen import cli
+        from ankigen.plumbing import files
 
         def write(path):
             Path(path).write_bytes(b"half a deck")
@@ -288,7 +289,7 @@ def test_a_preview_does_not_hang_on_a_fifo_where_an_image_goes(
 KILLED_WRITER = """
 import os, signal, sys, time
 from pathlib import Path
-from ankigen import files
+from ankigen.plumbing import files
 
 def write(path):
     Path(path).write_bytes(b"half a deck")

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from ankigen import package
 from ankigen.errors import OutputError
-from ankigen.package import Times, deck_id, note_guid, write_package
-from ankigen.render import FIELDS, RenderedNote, note_type
+from ankigen.render.notes import FIELDS, RenderedNote, note_type
+from ankigen.write import package
+from ankigen.write.package import Times, deck_id, note_guid, write_package
 
 TIMES = Times(note_type=1_700_000_000, notes={})  # every note stamped with the note type's time
 
@@ -97,7 +97,7 @@ def test_note_guids_never_change_between_versions() -> None:
 def test_note_guids_and_deck_ids_do_not_depend_on_the_process() -> None:
     """No hash seed or other per-process state enters an identity (same catalogue, same deck)."""
     code = (
-        "from ankigen.package import deck_id, note_guid; "
+        "from ankigen.write.package import deck_id, note_guid; "
         "print(note_guid('sigmoid'), deck_id('Derivatives for ML::Basic rules'))"
     )
     expected = f"{note_guid('sigmoid')} {deck_id('Derivatives for ML::Basic rules')}"

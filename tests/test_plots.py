@@ -1,7 +1,7 @@
 """Plots of f and f′: honest shapes, deterministic bytes, and a cache that is never trusted blindly.
 
-Shapes are checked on the numbers that are drawn (:func:`ankigen.plots.plot_data`: x and y with
-NaN where the line breaks), not on pixels: a jump or a pole must never be joined by a segment.
+Shapes are checked on the numbers that are drawn (:func:`ankigen.render.plots.plot_data`: x and y
+with NaN where the line breaks), not on pixels: a jump or a pole must never be joined by a segment.
 Bytes are checked on real PNGs from real matplotlib, twice in one process and in a second one.
 """
 
@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ankigen import plot_media, plots
-from ankigen.cache import CACHE_ENV, Cache
-from ankigen.catalogue import load_catalogue
-from ankigen.expressions import is_abstract
-from ankigen.model import MediaFile, Rule
-from ankigen.plot_media import PlotImage, plot_html, plot_image
-from ankigen.plots import Curve, PlotData, plot_data, plot_rule
-from ankigen.resources import bundled_catalogue
+from ankigen.expr.parse import is_abstract
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing.cache import CACHE_ENV, Cache
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.records import MediaFile, Rule
+from ankigen.render import plot_media, plots
+from ankigen.render.plot_media import PlotImage, plot_html, plot_image
+from ankigen.render.plots import Curve, PlotData, plot_data, plot_rule
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NAME = re.compile(r"ankigen-plot-([0-9a-f]{16})\.png")
@@ -454,9 +454,9 @@ def test_png_bytes_are_identical_across_calls_and_after_other_plots(
 PROCESS_SCRIPT = textwrap.dedent(
     """
     import hashlib, json, sys
-    from ankigen.catalogue import load_catalogue
-    from ankigen.plots import plot_rule
-    from ankigen.resources import bundled_catalogue
+    from ankigen.load.catalogue import load_catalogue
+    from ankigen.render.plots import plot_rule
+    from ankigen.plumbing.resources import bundled_catalogue
     rules = {r.id: r for r in load_catalogue([bundled_catalogue()]).rules}
     out = {}
     for rule_id in sys.argv[1:]:
@@ -621,7 +621,7 @@ def test_the_cache_key_follows_the_math_and_settings_not_the_prose(
 def test_the_card_css_recolours_the_plot_and_its_keys_in_both_night_mode_classes() -> None:
     """Desktop and iOS mark night mode with .nightMode, AnkiDroid with .night_mode: in both the
     plot and the legend's keys go through the same filter, so the keys match the lines."""
-    from ankigen.resources import asset_text
+    from ankigen.plumbing.resources import asset_text
 
     css = asset_text("card.css")
     rule = re.search(r"([^{}]*)\{\s*filter:\s*invert\(0\.88\) hue-rotate\(180deg\);\s*\}", css)

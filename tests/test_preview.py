@@ -24,12 +24,9 @@ import pytest
 from anki.collection import Collection  # anki.collection first: it must precede anki.cards
 from anki_web import CHROMIUM, chromium_command
 
-from ankigen import files, preview
 from ankigen.build import Options, load
-from ankigen.errors import Location, OutputError, Problem
-from ankigen.model import MediaFile
-from ankigen.plot_media import wants_plot
-from ankigen.preview import (
+from ankigen.commands import preview
+from ankigen.commands.preview import (
     CardView,
     TemplateError,
     field_is_empty,
@@ -39,7 +36,11 @@ from ankigen.preview import (
     write_page,
     write_preview,
 )
-from ankigen.render import note_type, render_note
+from ankigen.errors import Location, OutputError, Problem
+from ankigen.plumbing import files
+from ankigen.records import MediaFile
+from ankigen.render.notes import note_type, render_note
+from ankigen.render.plot_media import wants_plot
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_CARDS = 119

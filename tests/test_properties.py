@@ -14,13 +14,13 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from ankigen.catalogue import load_catalogue
 from ankigen.errors import CatalogueError, Location
-from ankigen.expressions import ExpressionError, Node, Scope, parse_expression
-from ankigen.latex import latex
-from ankigen.model import INVALID, Rule
-from ankigen.symbolic import Translator
-from ankigen.verify import PROVED, prove
+from ankigen.expr.latex import latex
+from ankigen.expr.parse import ExpressionError, Node, Scope, parse_expression
+from ankigen.expr.symbolic import Translator
+from ankigen.load.catalogue import load_catalogue
+from ankigen.records import INVALID, Rule
+from ankigen.verify.prove import PROVED, prove
 
 # Deterministic and quick: the same examples on every run, no example database on disk.
 QUICK = settings(

@@ -25,11 +25,11 @@ from anki.collection import (
 )
 from anki.scheduler.v3 import CardAnswer
 
-from ankigen import render
 from ankigen.build import Options, build
 from ankigen.errors import CatalogueError, NoteTypeChangeError
-from ankigen.lock import LOCK_NAME
-from ankigen.resources import bundled_catalogue
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.render import notes as render
+from ankigen.write.lock import LOCK_NAME
 
 V1 = """\
 deck: "Course::Rules"

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 import ankigen
-from ankigen.catalogue import load_catalogue
-from ankigen.package import note_guid
-from ankigen.resources import bundled_catalogue
+from ankigen.load.catalogue import load_catalogue
+from ankigen.plumbing.resources import bundled_catalogue
+from ankigen.write.package import note_guid
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = ankigen.__version__

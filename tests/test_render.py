@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from ankigen import latex
 from ankigen.build import load
-from ankigen.catalogue import load_catalogue
-from ankigen.expressions import Definition, Scope, parse_expression, parse_signature
-from ankigen.model import Rule
-from ankigen.render import FIELDS, render_note
+from ankigen.expr import latex
+from ankigen.expr.parse import Definition, Scope, parse_expression, parse_signature
+from ankigen.load.catalogue import load_catalogue
+from ankigen.records import Rule
+from ankigen.render.notes import FIELDS, render_note
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("ANKIGEN_REGENERATE_GOLDEN") == "1"

@@ -14,7 +14,9 @@ import pytest
 import yaml
 from click.testing import Result
 
-from ankigen.catalogue import (
+from ankigen.commands.schema import SCHEMA_PATH, catalogue_schema, schema_text
+from ankigen.errors import CatalogueError
+from ankigen.load.catalogue import (
     FILE_KEYS,
     FILE_REQUIRED,
     PLOT_KEYS,
@@ -24,9 +26,7 @@ from ankigen.catalogue import (
     TAG,
     load_catalogue,
 )
-from ankigen.errors import CatalogueError
-from ankigen.resources import bundled_catalogue
-from ankigen.schema import SCHEMA_PATH, catalogue_schema, schema_text
+from ankigen.plumbing.resources import bundled_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 BAD_CASES = Path(__file__).parent / "fixtures" / "bad"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from ankigen.catalogue import load_catalogue
 from ankigen.errors import UsageError
-from ankigen.lock import LOCK_NAME, Changes, Lock, NoteStamp, keep_unselected
-from ankigen.select import select_rules
+from ankigen.load.catalogue import load_catalogue
+from ankigen.load.select import select_rules
+from ankigen.write.lock import LOCK_NAME, Changes, Lock, NoteStamp, keep_unselected
 
 Cli = Callable[..., Result]
 MakeCatalogue = Callable[..., Path]

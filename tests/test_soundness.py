@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_verify import make_rule
 
-from ankigen.expressions import ExpressionError
-from ankigen.model import INVALID
-from ankigen.symbolic import Translator
-from ankigen.verify import NOT_PROVED, PROVED, REFUTED, prove
+from ankigen.expr.parse import ExpressionError
+from ankigen.expr.symbolic import Translator
+from ankigen.records import INVALID
+from ankigen.verify.prove import NOT_PROVED, PROVED, REFUTED, prove
 
 RELUS = " + ".join(f"Max(0, x - {k})" for k in range(1, 13))
 STEPS = " + ".join(f"Heaviside(x - {k})" for k in range(1, 13))

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from ankigen.catalogue import load_catalogue, parse_assumption
 from ankigen.errors import Location
-from ankigen.expressions import Call, Definition, Scope, Var, parse_expression, parse_signature
-from ankigen.model import INVALID, Assumption, Rule
-from ankigen.verify import NOT_PROVED, PROVED, REFUTED, Verdict, prove, verify_rules
+from ankigen.expr.parse import Call, Definition, Scope, Var, parse_expression, parse_signature
+from ankigen.load.catalogue import load_catalogue, parse_assumption
+from ankigen.records import INVALID, Assumption, Rule
+from ankigen.verify.prove import NOT_PROVED, PROVED, REFUTED, Verdict, prove, verify_rules
 
 SIGMOID = {"sigma(x)": "1/(1 + exp(-x))"}
 WHERE = Location(Path("cards/test.yaml"), 1)

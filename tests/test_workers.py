@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ankigen import workers
+from ankigen.plumbing import workers
 
 
 def _square(n: int) -> int:
@@ -77,7 +77,7 @@ def test_no_tasks_start_no_workers() -> None:
 
 ORPHAN_MAKER = """
 import sys, time
-from ankigen import workers
+from ankigen.plumbing import workers
 
 def task(n):
     if n == 0:

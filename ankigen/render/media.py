@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ankigen import mathsvg, plot_media, workers
-from ankigen.cache import Cache
 from ankigen.errors import CatalogueError, Problem
-from ankigen.expressions import variables
-from ankigen.mathsvg import Formula, MathRenderError, RenderedMath
-from ankigen.model import MediaFile, Rule
-from ankigen.render import RenderedNote
+from ankigen.expr.parse import variables
+from ankigen.plumbing import workers
+from ankigen.plumbing.cache import Cache
+from ankigen.records import MediaFile, Rule
+from ankigen.render import mathsvg, plot_media
+from ankigen.render.mathsvg import Formula, MathRenderError, RenderedMath
+from ankigen.render.notes import RenderedNote
 
 if TYPE_CHECKING:
     from ankigen.build import Options, Progress
@@ -41,8 +42,8 @@ def render_notes(
 ) -> tuple[list[RenderedNote], list[str]]:
     """The notes of proved rules with their plots (unless ``options.plots`` is off) and, with
     ``options.math == "svg"``, their formulas as images; and the warnings of failed plots."""
-    from ankigen.cache import default_cache
-    from ankigen.render import render_note
+    from ankigen.plumbing.cache import default_cache
+    from ankigen.render.notes import render_note
 
     cache = default_cache() if options.cache else None
     plots, warnings = (
@@ -82,7 +83,7 @@ def draw_plots(
 
     if missing:
         # Import matplotlib once here, so that the forked workers start with it loaded.
-        from ankigen import plots
+        from ankigen.render import plots
 
         plots.warm_up()
     drawn = workers.run(
@@ -130,7 +131,7 @@ def _collapsed(rules: Sequence[Rule], shown: dict[str, Plot]) -> list[str]:
 
 def _draw(rule: Rule, cache: Cache | None) -> plot_media.PlotImage | None:
     """Draw one rule's plot in a worker, and keep it in ``cache``."""
-    from ankigen import plots  # numpy, sympy and matplotlib: only when something is drawn
+    from ankigen.render import plots  # numpy, sympy and matplotlib: only when something is drawn
 
     return plots.plot_rule(rule, cache=cache)
 

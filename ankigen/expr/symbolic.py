@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ankigen.expressions import (
+from ankigen.expr.parse import (
     BinOp,
     BoolOp,
     Call,
@@ -27,7 +27,7 @@ from ankigen.expressions import (
     TrueCond,
     Var,
 )
-from ankigen.model import Assumption, Interval
+from ankigen.records import Assumption, Interval
 
 _FUNCTIONS = {
     "exp": sp.exp,

@@ -36,7 +36,6 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from ankigen.catalogue import VARIABLE_UNUSED, load_catalogue, read_catalogue_file
 from ankigen.errors import (
     AnkigenError,
     CatalogueError,
@@ -49,9 +48,10 @@ from ankigen.errors import (
     RuleRefusedError,
     UsageError,
 )
-from ankigen.files import write_atomically
-from ankigen.model import INVALID, Rule, Verdict
-from ankigen.resources import schema_file
+from ankigen.load.catalogue import VARIABLE_UNUSED, load_catalogue, read_catalogue_file
+from ankigen.plumbing.files import write_atomically
+from ankigen.plumbing.resources import schema_file
+from ankigen.records import INVALID, Rule, Verdict
 
 NEW_FILE_LAYOUT = (2, 4, 2)  # ruamel's (mapping, sequence, offset): "rules:\n  - id: ..."
 LOCK_WAIT = 60.0  # seconds to wait for another ankigen new in the same folder
@@ -107,7 +107,7 @@ def add_rule(path: Path, new: NewRule, deck: str | None = None, timeout: float =
             rule = _load_rule(path, text, new.id)
         except CatalogueError as error:
             raise draft.not_written(error) from None
-        from ankigen.verify import verify_rules  # sympy: only once the rule has loaded
+        from ankigen.verify.prove import verify_rules  # sympy: only once the rule has loaded
 
         (verdict,) = verify_rules((rule,), timeout=timeout, jobs=1)
         if not verdict.proved:

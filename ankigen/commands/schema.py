@@ -1,10 +1,10 @@
 """The JSON Schema (draft 2020-12) of a catalogue file, for editors and other tools.
 
-It is built from the constants the loader checks with (:mod:`ankigen.catalogue`): the same keys,
-required keys, id, tag and assumption patterns and length limits, so the two cannot drift apart
-unnoticed (a key the loader knows but this module does not describe is an error here). A copy is
-kept in the repository as ``schema/ankigen-catalogue.schema.json``; regenerate it with
-``ankigen schema > schema/ankigen-catalogue.schema.json``.
+It is built from the constants the loader checks with (:mod:`ankigen.load.catalogue`): the same
+keys, required keys, id, tag and assumption patterns and length limits, so the two cannot drift
+apart unnoticed (a key the loader knows but this module does not describe is an error here). A copy
+is kept in the repository as ``schema/ankigen-catalogue.schema.json``; regenerate it with ``ankigen
+schema > schema/ankigen-catalogue.schema.json``.
 
 The schema checks the shape of a file, not its meaning: whether an expression parses, a helper
 exists, an id is unique across files or a derivative is right is for ``ankigen check``. Where
@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ankigen.catalogue import (
+from ankigen.expr.parse import MAX_LENGTH, VARIABLE_NAME
+from ankigen.load.catalogue import (
     ASSUMPTION,
     FILE_KEYS,
     FILE_REQUIRED,
@@ -30,7 +31,6 @@ from ankigen.catalogue import (
     RULE_REQUIRED,
     TAG,
 )
-from ankigen.expressions import MAX_LENGTH, VARIABLE_NAME
 
 SCHEMA_PATH = "schema/ankigen-catalogue.schema.json"  # the repository's copy
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -24,10 +24,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from ankigen import latex
-from ankigen.expressions import Definition
-from ankigen.model import MediaFile, Rule
-from ankigen.resources import asset_text
+from ankigen.expr import latex
+from ankigen.expr.parse import Definition
+from ankigen.plumbing.resources import asset_text
+from ankigen.records import MediaFile, Rule
 
 
 @dataclass(frozen=True)

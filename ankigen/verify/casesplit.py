@@ -5,7 +5,7 @@ are kinks (Piecewise, Max, Min, Abs, sign, Heaviside), the domain is split into 
 sign of every kink expression and the smooth expressions that remain on each region are
 compared. The soundness of the split rests on three rules:
 
-* a region is skipped only where it is *proved* empty (:mod:`ankigen.regions`), or where the
+* a region is skipped only where it is *proved* empty (:mod:`ankigen.verify.regions`), or where the
   function itself is undefined;
 * a kink expression splits the domain only if it is real wherever it is defined (``sqrt(x)``
   is not, unless x >= 0): otherwise the points where it is not real would be in no region;
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ankigen.numeric import RELATIONS, constant_sign
-from ankigen.regions import Point, Region, describe, feasibility
+from ankigen.verify.numeric import RELATIONS, constant_sign
+from ankigen.verify.regions import Point, Region, describe, feasibility
 
 MAX_REGIONS = 1024  # a case split into more regions than this is not attempted
 
@@ -55,7 +55,7 @@ def prove_equal(
     the sign of each kink expression, found as resolving the expressions needs it (so a kink
     inside a kink, as in min(max(0, x), 6), is split after the inner one), and the smooth
     expressions that remain on each region are compared. A region is skipped only where it is
-    proved empty (:mod:`ankigen.regions`) or where the function itself is undefined. Every
+    proved empty (:mod:`ankigen.verify.regions`) or where the function itself is undefined. Every
     region lies within ``bounds``, the assumptions sympy cannot hold (``(p - 1, -1)``: p < 1).
     """
     if not any(_has_kinks(e) for e in (claim, truth, function)):
@@ -219,7 +219,7 @@ def _same_sign(expr: sp.Expr) -> tuple[sp.Expr, int]:
     defined: ``tanh(x)`` is x, ``exp(x) - 1`` is x, ``sigma(x) - 1/2`` is x (its numerator,
     over a positive denominator), ``log(u) - c`` is u - e^c. Only steps that keep the sign
     exactly are taken, so a kink keeps its zeros and its sides; a linear kink is then one the
-    regions can be decided for (:mod:`ankigen.regions`)."""
+    regions can be decided for (:mod:`ankigen.verify.regions`)."""
     factor = 1
     for _ in range(8):  # each step makes the expression smaller; a few always suffice
         numerator, denominator = sp.fraction(sp.together(expr))

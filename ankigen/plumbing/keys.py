@@ -15,7 +15,7 @@ from pathlib import Path
 
 import ankigen
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # ankigen/, above plumbing/
 
 
 def content_key(parts: Sequence[str | bytes]) -> str:
@@ -28,9 +28,11 @@ def content_key(parts: Sequence[str | bytes]) -> str:
 
 
 @functools.cache
-def environment(purpose: str, distributions: tuple[str, ...], modules: tuple[str, ...]) -> str:
+def environment(purpose: str, distributions: tuple[str, ...], sources: tuple[str, ...]) -> str:
     """The installation's part of a key: ankigen's version, the given distributions' versions
-    and the source of the given ankigen modules (file names in the package), computed once."""
+    and the source of the given parts of ankigen, computed once. A source is a path inside the
+    package: a module (``render/plots.py``) or a subpackage (``verify``: all its modules), so
+    that a module added to a stage is covered without anyone remembering to name it here."""
     from importlib import metadata  # 20 ms: only when a key is needed, not at start-up
 
     parts: list[str | bytes] = [purpose, ankigen.__version__]
@@ -39,5 +41,11 @@ def environment(purpose: str, distributions: tuple[str, ...], modules: tuple[str
             parts.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{name} missing")
-    parts.extend((_PACKAGE / module).read_bytes() for module in modules)
+    for source in sources:
+        path = _PACKAGE / source
+        modules = sorted(path.glob("*.py")) if path.is_dir() else [path]
+        if not modules:
+            raise FileNotFoundError(f"{path}: no modules to key on")
+        for module in modules:
+            parts.extend((module.relative_to(_PACKAGE).as_posix(), module.read_bytes()))
     return content_key(parts)

@@ -35,9 +35,9 @@ from pathlib import Path
 
 import genanki
 
-from ankigen.files import replace_atomically
-from ankigen.model import MediaFile
-from ankigen.render import NoteType, RenderedNote
+from ankigen.plumbing.files import replace_atomically
+from ankigen.records import MediaFile
+from ankigen.render.notes import NoteType, RenderedNote
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold: no wall clock
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from ankigen import texwidth
-from ankigen.expressions import (
+from ankigen.expr import texwidth
+from ankigen.expr.parse import (
     BinOp,
     BoolOp,
     Call,

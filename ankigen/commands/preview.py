@@ -1,11 +1,12 @@
 """``ankigen preview``: every card's front and back on one static HTML page, as Anki shows them.
 
 The page is made by the build's own stages: the catalogue is loaded and proved, the plots drawn
-(:func:`ankigen.media.draw_plots`), the notes rendered (:func:`ankigen.render.render_note`), and
-every formula pre-rendered as an SVG image (:func:`ankigen.media.svg_math`), so the page needs no
-MathJax and no network. Each card side is the note type's own template with the note's fields
-filled in by :func:`render_template`, a copy of the part of Anki's template language the
-templates use, and styled by the note type's own CSS: what the page shows is what Anki shows.
+(:func:`ankigen.render.media.draw_plots`), the notes rendered
+(:func:`ankigen.render.notes.render_note`), and every formula pre-rendered as an SVG image
+(:func:`ankigen.render.media.svg_math`), so the page needs no MathJax and no network. Each card side
+is the note type's own template with the note's fields filled in by :func:`render_template`, a copy
+of the part of Anki's template language the templates use, and styled by the note type's own CSS:
+what the page shows is what Anki shows.
 
 Unproved rules do not stop the preview: an author writing a catalogue wants to see the cards that
 are right while fixing the one that is not. They are not shown as cards (a preview must never
@@ -29,9 +30,9 @@ from pathlib import Path
 
 from ankigen.build import CheckReport, Options, Progress, Silent, check
 from ankigen.errors import OutputError, Problem
-from ankigen.files import read_regular_file, write_atomically
-from ankigen.model import MediaFile, Rule
-from ankigen.render import NoteType, RenderedNote
+from ankigen.plumbing.files import read_regular_file, write_atomically
+from ankigen.records import MediaFile, Rule
+from ankigen.render.notes import NoteType, RenderedNote
 
 DEFAULT_FOLDER = Path("preview")
 INDEX = "index.html"
@@ -69,8 +70,8 @@ def write_preview(
 ) -> PreviewReport:
     """Write the preview page of the proved rules into ``out_folder`` (``options.math`` is
     ignored: the page always shows SVG math, so that it works offline)."""
-    from ankigen import media  # the plots and the SVG math: only when something is shown
-    from ankigen.render import note_type
+    from ankigen.render import media  # the plots and the SVG math: only when something is shown
+    from ankigen.render.notes import note_type
 
     options = options or Options()
     progress = progress or Silent()

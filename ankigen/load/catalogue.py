@@ -1,4 +1,4 @@
-"""The load stage: read catalogue folders into a :class:`~ankigen.model.Catalogue`.
+"""The load stage: read catalogue folders into a :class:`~ankigen.records.Catalogue`.
 
 Every ``*.yaml`` file of every folder is read (sorted by path) with PyYAML's *safe* composer,
 which keeps each value's line so that every mistake can be reported where it was made. Only a
@@ -22,7 +22,9 @@ from pathlib import Path
 import yaml
 
 from ankigen.errors import CatalogueError, Location, Problem, UsageError, did_you_mean
-from ankigen.expressions import (
+from ankigen.expr.latex import function_name as latex_function_name
+from ankigen.expr.latex import name as latex_name
+from ankigen.expr.parse import (
     VARIABLE_NAME,
     Call,
     Definition,
@@ -35,10 +37,8 @@ from ankigen.expressions import (
     variables,
     walk,
 )
-from ankigen.files import FileTooLarge, NotARegularFile, read_regular_file
-from ankigen.latex import function_name as latex_function_name
-from ankigen.latex import name as latex_name
-from ankigen.model import (
+from ankigen.plumbing.files import FileTooLarge, NotARegularFile, read_regular_file
+from ankigen.records import (
     Assumption,
     Catalogue,
     DeckDescription,
@@ -54,7 +54,7 @@ MAX_NAME = 200
 MAX_CONTEXT = 2000
 MAX_PLOT_NUMBER = 10**9  # plot ranges and values
 RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-TAG = re.compile(r'[^\s"]+')  # also a valid ECMA-262 pattern (see ankigen.schema)
+TAG = re.compile(r'[^\s"]+')  # also a valid ECMA-262 pattern (see ankigen.commands.schema)
 # An assumption compares one symbol with a number: 'x > 0', '0 < p < 1', '0 < lr', 't >= 0'.
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _ORDER = r"<=|<|>=|>"

@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ankigen.errors import Location
-from ankigen.expressions import Definition, Node
+from ankigen.expr.parse import Definition, Node
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class Rule:
     def definitions_used_by(self, *expressions: Node) -> tuple[Definition, ...]:
         """The helpers that these expressions call, directly or through other helpers, in the
         order of the file."""
-        from ankigen.expressions import called_names
+        from ankigen.expr.parse import called_names
 
         by_name = {d.name: d for d in self.definitions}
         wanted: set[str] = set()

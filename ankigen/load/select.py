@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ankigen.errors import Problem, UsageError, did_you_mean
-from ankigen.model import Catalogue, Rule
+from ankigen.records import Catalogue, Rule
 
 
 def select_rules(

@@ -5,7 +5,7 @@ that a wrong claim is refuted with a counterexample an author can check by hand 
 claim gives 6, but d/dx x**3 = 12``). The *spread* points, tried after the proof as a second line
 of defence, are seeded and look irrational (seven significant digits), range from 10**-3 to
 10**3 in size with both signs, and include points inside every region of the case split, far
-ones too. Values come from :mod:`ankigen.numeric`: bounded magnitudes, ties seen.
+ones too. Values come from :mod:`ankigen.verify.numeric`: bounded magnitudes, ties seen.
 
 Abstract functions (``g(x)``) are replaced by concrete stand-ins, named in the message.
 """
@@ -21,9 +21,9 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from ankigen.model import Assumption, Interval, Rule
-from ankigen.numeric import evaluate
-from ankigen.regions import Point, Region, describe, feasibility
+from ankigen.records import Assumption, Interval, Rule
+from ankigen.verify.numeric import evaluate
+from ankigen.verify.regions import Point, Region, describe, feasibility
 
 PRECISION = 50  # digits for the comparisons
 _SAMPLE_VALUES = (
@@ -61,9 +61,9 @@ _CLOSE = mpmath.mpf(10) ** (15 - PRECISION)  # agreement, relative to 1 + |deriv
 
 
 class Refuter:
-    """Compares the claim with the true derivative at exact points (see :mod:`ankigen.numeric`
-    for how values, ties and magnitudes are computed); abstract functions are replaced by
-    concrete stand-ins first.
+    """Compares the claim with the true derivative at exact points (see
+    :mod:`ankigen.verify.numeric` for how values, ties and magnitudes are computed); abstract
+    functions are replaced by concrete stand-ins first.
 
     A point counts only where the comparison means something: the derivative has a value, and
     the point is not on a kink. A tie at a point is a kink when it goes away at the point's
@@ -102,8 +102,8 @@ class Refuter:
 
     def spread_points(self, regions: Sequence[Region]) -> Iterator[Point]:
         """Seeded points across scales, then points inside each region of the case split that
-        none of them reached: exact ones where :mod:`ankigen.regions` can place them, else the
-        first of a wider scan that lie inside. A region that is proved empty, or that the scan
+        none of them reached: exact ones where :mod:`ankigen.verify.regions` can place them, else
+        the first of a wider scan that lie inside. A region that is proved empty, or that the scan
         does not reach either, is let off the numeric check (:meth:`untested`); the symbolic
         proof still covers it."""
         seed = zlib.crc32(f"{self.rule.function_text}|{self.rule.derivative_text}".encode())

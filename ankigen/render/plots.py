@@ -1,6 +1,6 @@
 """Drawing a rule's plot: the function (solid) and its derivative (dashed) on one figure, from
-the numbers :mod:`ankigen.plot_data` computes. The legend, with the typeset formulas and the
-values of the other symbols, is HTML under the image (:func:`ankigen.plot_media.plot_html`):
+the numbers :mod:`ankigen.render.plot_data` computes. The legend, with the typeset formulas and the
+values of the other symbols, is HTML under the image (:func:`ankigen.render.plot_media.plot_html`):
 MathJax typesets it as well as the rest of the card, where matplotlib's mathtext lacked
 ``cases`` and took more than half of a plot's drawing time.
 
@@ -14,7 +14,7 @@ Images
     hues (``invert`` then ``hue-rotate(180deg)``), so there is no second image to draw, store
     and sync. Bytes are deterministic: fixed width and dpi, no ``Software`` text, no time. One
     figure of one size is made once and reused for every plot. Rendered images are kept in the
-    on-disk :mod:`~ankigen.cache`.
+    on-disk :mod:`~ankigen.plumbing.cache`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,19 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from ankigen import latex
-from ankigen.cache import Cache, default_cache
-from ankigen.model import Rule
-from ankigen.plot_data import Curve, PlotData, plot_data
-from ankigen.plot_media import STYLE_ASSET, PlotImage, from_cache, plot_image, to_cache, wants_plot
-from ankigen.resources import asset_text
+from ankigen.expr import latex
+from ankigen.plumbing.cache import Cache, default_cache
+from ankigen.plumbing.resources import asset_text
+from ankigen.records import Rule
+from ankigen.render.plot_data import Curve, PlotData, plot_data
+from ankigen.render.plot_media import (
+    STYLE_ASSET,
+    PlotImage,
+    from_cache,
+    plot_image,
+    to_cache,
+    wants_plot,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -45,7 +52,8 @@ def plot_rule(
     """The plot image of a rule, or None (``plot: false``, a general rule, nothing finite).
 
     ``cache`` is where rendered images are kept between builds: the user's cache folder by
-    default (see :func:`ankigen.cache.default_cache`), another :class:`Cache`, or None for none.
+    default (see :func:`ankigen.plumbing.cache.default_cache`), another :class:`Cache`, or None
+    for none.
     """
     if not wants_plot(rule):
         return None

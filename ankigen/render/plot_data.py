@@ -1,6 +1,6 @@
 """The numbers of a plot: which range, which values for the other symbols, and the curves of
 the function and its derivative with their breaks, computed with numpy from the proved
-expressions. :mod:`ankigen.plots` draws them.
+expressions. :mod:`ankigen.render.plots` draws them.
 
 The other symbols
     A rule's other symbols (a weight's input ``x``, a ``target``, a constant ``c``) take the values
@@ -46,9 +46,9 @@ import numpy as np
 import numpy.typing as npt
 import sympy as sp
 
-from ankigen.model import Interval, Rule
-from ankigen.plot_media import wants_plot
-from ankigen.symbolic import Translator
+from ankigen.expr.symbolic import Translator
+from ankigen.records import Interval, Rule
+from ankigen.render.plot_media import wants_plot
 
 Array = npt.NDArray[np.float64]
 DEFAULT_RANGE = (-5.0, 5.0)

@@ -11,8 +11,8 @@ included, where matplotlib's mathtext fails on ``cases`` and ``\\displaystyle``.
 Nothing is left as raw LaTeX silently: a command latex2mathml does not know comes out as the text
 ``\\foo`` in the MathML, and such a formula (or any other failure) raises
 :class:`MathRenderError` instead. A build typesets each formula once, in the time-limited worker
-pool (see :mod:`ankigen.media`), and caches it; a cached image is read as untrusted input. Two
-speed-ups of ziamath's layout, checked to give the same bytes, keep its time from doubling with
+pool (see :mod:`ankigen.render.media`), and caches it; a cached image is read as untrusted input.
+Two speed-ups of ziamath's layout, checked to give the same bytes, keep its time from doubling with
 each level of nesting.
 
 The images are black on transparent; the card's CSS inverts them in night mode. Their bytes are
@@ -32,10 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ankigen.cache import Cache, default_cache
 from ankigen.errors import EXIT_CATALOGUE, AnkigenError
-from ankigen.keys import content_key, environment
-from ankigen.model import MediaFile
+from ankigen.plumbing.cache import Cache, default_cache
+from ankigen.plumbing.keys import content_key, environment
+from ankigen.records import MediaFile
 
 SIZE = 20.0  # px per em in the SVG's own units; the card scales the image in em anyway
 PRECISION = 3  # decimals of the SVG's coordinates
@@ -109,7 +109,7 @@ def render(
 ) -> RenderedMath:
     """The SVG image of one formula and its size, from the cache when it was rendered before,
     else typeset here, in this process and without a time limit (a build typesets in its worker
-    pool instead: see :func:`ankigen.media.svg_math`)."""
+    pool instead: see :func:`ankigen.render.media.svg_math`)."""
     store = default_cache() if cache == "default" else cache
     formula = Formula(latex, display)
     if store is not None and (found := from_cache(formula, store)) is not None:
@@ -337,7 +337,7 @@ def _key(latex: str, display: bool) -> str:
     """What a formula's image depends on, hashed: the versions of ankigen, ziamath, its font
     and latex2mathml, this module's source, and the formula itself."""
     installation = environment(
-        "ankigen-math", ("ziamath", "ziafont", "latex2mathml"), ("mathsvg.py",)
+        "ankigen-math", ("ziamath", "ziafont", "latex2mathml"), ("render/mathsvg.py",)
     )
     return content_key([installation, "display" if display else "inline", latex])
 

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ankigen.files import read_regular_file
+from ankigen.plumbing.files import read_regular_file
 
 CACHE_ENV = "ANKIGEN_CACHE_DIR"
 SECRET_NAME = "ankigen-cache.key"  # noqa: S105 - a file name, not the secret

@@ -1,11 +1,11 @@
 """How wide a formula will be, estimated from its LaTeX, in em of the math font.
 
-Card formulas must fit a phone (see :mod:`ankigen.latex`'s line breaking), but MathJax only
+Card formulas must fit a phone (see :mod:`ankigen.expr.latex`'s line breaking), but MathJax only
 lays them out on the learner's device. This estimate decides where to break a formula before
 that: it reads the LaTeX our own printer writes (commands, groups, scripts, fractions, ``cases``
 and ``aligned``) and adds up widths close to MathJax's TeX fonts, erring on the wide side. It is
 an estimate, not a layout: ``tests/test_fit.py`` measures the real thing in a browser with
-Anki's own MathJax, and the budgets in :mod:`ankigen.latex` leave room for the difference.
+Anki's own MathJax, and the budgets in :mod:`ankigen.expr.latex` leave room for the difference.
 """
 
 from __future__ import annotations

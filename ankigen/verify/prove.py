@@ -3,9 +3,9 @@
 A rule's verdict is one of four (:class:`Verdict`):
 
 * ``proved``: sympy shows ``claim - d(function)/d(variable)`` is exactly zero
-  (:mod:`ankigen.casesplit`; where there are kinks, on every region between them, so the claim
-  may say anything at the kinks themselves), *and* the claim agrees with the derivative at
-  every sample point, spread across scales and inside every region (:mod:`ankigen.refuter`).
+  (:mod:`ankigen.verify.casesplit`; where there are kinks, on every region between them, so the
+  claim may say anything at the kinks themselves), *and* the claim agrees with the derivative at
+  every sample point, spread across scales and inside every region (:mod:`ankigen.verify.refuter`).
   Either line alone can stop a wrong claim.
 * ``refuted``: at an exact rational point the claim and the true derivative differ, off the
   kinks. Abstract functions (``g(x)``) are replaced by concrete ones for this test.
@@ -16,7 +16,7 @@ A rule's verdict is one of four (:class:`Verdict`):
 
 Only ``proved`` rules are exported. Proofs run in worker processes (``workers``) that are killed
 at the time limit, because sympy cannot be interrupted reliably from inside. The
-:class:`~ankigen.model.Verdict` record and its statuses live in ``model``.
+:class:`~ankigen.records.Verdict` record and its statuses live in ``model``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from ankigen import workers
-from ankigen.casesplit import prove_equal
-from ankigen.model import INVALID, NOT_PROVED, PROVED, REFUTED, Rule, Verdict
-from ankigen.refuter import Refuter
-from ankigen.symbolic import Translator
+from ankigen.expr.symbolic import Translator
+from ankigen.plumbing import workers
+from ankigen.records import INVALID, NOT_PROVED, PROVED, REFUTED, Rule, Verdict
+from ankigen.verify.casesplit import prove_equal
+from ankigen.verify.refuter import Refuter
 
 
 def verify_rules(

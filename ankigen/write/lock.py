@@ -49,8 +49,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ankigen.errors import CatalogueError, Location, Problem, UsageError
-from ankigen.files import read_regular_file, write_atomically
-from ankigen.render import NoteType, RenderedNote
+from ankigen.plumbing.files import read_regular_file, write_atomically
+from ankigen.render.notes import NoteType, RenderedNote
 
 LOCK_NAME = "ankigen.lock"
 FORMAT = 1

@@ -1,7 +1,7 @@
 """What the rest of ankigen needs to know about plots without drawing one: whether a rule gets a
 plot, its cache key, the cached image, and the HTML of the Plot field (the image and its legend).
 
-Kept apart from :mod:`ankigen.plots` so that a build whose plots are all cached never imports
+Kept apart from :mod:`ankigen.render.plots` so that a build whose plots are all cached never imports
 numpy, sympy or matplotlib.
 """
 
@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ankigen import latex
-from ankigen.cache import Cache
-from ankigen.expressions import is_abstract, variables
-from ankigen.keys import content_key, environment
-from ankigen.model import MediaFile, Rule
-from ankigen.render import LEGEND_WIDTH, inline_math
-from ankigen.resources import asset_text
+from ankigen.expr import latex
+from ankigen.expr.parse import is_abstract, variables
+from ankigen.plumbing.cache import Cache
+from ankigen.plumbing.keys import content_key, environment
+from ankigen.plumbing.resources import asset_text
+from ankigen.records import MediaFile, Rule
+from ankigen.render.notes import LEGEND_WIDTH, inline_math
 
 STYLE_ASSET = "plot.mplstyle"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -39,7 +39,13 @@ def cache_key(rule: Rule) -> str:
     installation = environment(
         "ankigen-plot",
         ("matplotlib", "numpy", "pillow", "sympy"),  # Pillow encodes the PNG
-        ("plots.py", "plot_data.py", "plot_media.py", "symbolic.py", "latex.py"),
+        (
+            "render/plots.py",
+            "render/plot_data.py",
+            "render/plot_media.py",
+            "expr/symbolic.py",
+            "expr/latex.py",
+        ),
     )
     return content_key(
         [

@@ -4,8 +4,8 @@ Only the verdicts that do not depend on the time limit are kept: ``proved`` and 
 key covers the rule's math (as parsed, with its helpers and assumptions), the text its messages
 quote, the versions of sympy and mpmath, and the source of the modules that prove.
 
-A remembered "proved" lets a rule into a deck without a proof, so the cache signs every entry
-with the user's secret (see :mod:`ankigen.cache`), and an entry that verifies is still read as
+A remembered "proved" lets a rule into a deck without a proof, so the cache signs every entry with
+the user's secret (see :mod:`ankigen.plumbing.cache`), and an entry that verifies is still read as
 untrusted input: anything but a status of ``proved`` or ``refuted`` with text for its detail and
 method is ignored, and the rule is proved again.
 """
@@ -15,24 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ankigen.cache import Cache
-from ankigen.keys import content_key, environment
-from ankigen.model import NOT_PROVED, PROVED, REFUTED, Rule, Verdict
+from ankigen.plumbing.cache import Cache
+from ankigen.plumbing.keys import content_key, environment
+from ankigen.records import NOT_PROVED, PROVED, REFUTED, Rule, Verdict
 
 
 def verdict_key(rule: Rule) -> str:
     installation = environment(
         "ankigen-proof",
         ("sympy", "mpmath"),
-        (
-            "verify.py",
-            "casesplit.py",
-            "refuter.py",
-            "numeric.py",
-            "regions.py",
-            "symbolic.py",
-            "expressions.py",
-        ),
+        ("verify", "expr/parse.py", "expr/symbolic.py"),  # the prover, and the door into sympy
     )
     return content_key(
         [
