@@ -12,102 +12,56 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from ankigen.errors import (
-    AnkigenError,
-    CatalogueError,
-    NoteTypeChangeError,
-    NotProvedError,
-    OutputError,
-    Problem,
-    UsageError,
-)
-from ankigen.load.catalogue import catalogue_files, load_catalogue
-from ankigen.plumbing.cache import default_cache
+from ankigen import load as loader
+from ankigen.errors import AnkigenError, CatalogueError, NotProvedError, Problem, UsageError
 from ankigen.plumbing.files import check_replaceable
 from ankigen.plumbing.resources import bundled_catalogue
-from ankigen.records import INVALID, Catalogue, DeckDescription, Rule, Verdict
-from ankigen.verify import cache as proof_cache
-from ankigen.write.lock import (
-    LOCK_NAME,
-    Changes,
-    Lock,
-    beyond,
-    change_time,
-    keep_unselected,
-    read_lock,
-    update,
-    write_lock,
+from ankigen.records import (
+    Catalogue,
+    Checked,
+    DeckDescription,
+    Options,
+    Progress,
+    Rule,
+    Silent,
+    Status,
 )
+from ankigen.write.lock import Changes
+from ankigen.write.lockfile import LOCK_NAME, Lock, change_time, read_lock
 
 DEFAULT_OUTPUT = Path("ankigen.apkg")
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to build: seconds per proof (and per formula typeset as SVG), worker processes
-    (None: one per core), plots, how math is shown (``mathjax``, or ``svg`` images), and
-    whether to use the cache."""
-
-    timeout: float = 10.0
-    jobs: int | None = None
-    plots: bool = True
-    math: str = "mathjax"
-    cache: bool = True
-
-
-class Progress(Protocol):
-    """Told how far a long build has come (the command line draws a progress bar with it)."""
-
-    def stage(self, name: str, total: int) -> None:
-        """A stage of ``total`` steps begins."""
-
-    def advance(self) -> None:
-        """One more step of the current stage is done."""
-
-
-class Silent:
-    """No progress to show (a library call, a pipe, --quiet)."""
-
-    def stage(self, name: str, total: int) -> None:
-        pass
-
-    def advance(self) -> None:
-        pass
 
 
 @dataclass(frozen=True)
 class CheckReport:
     """Every rule with its verdict, in catalogue order, and the descriptions of their decks."""
 
-    rules: tuple[Rule, ...]
-    verdicts: tuple[Verdict, ...]
+    checked: tuple[Checked, ...]
     descriptions: tuple[DeckDescription, ...] = ()
 
     @property
-    def all_proved(self) -> bool:
-        return all(v.proved for v in self.verdicts)
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(c.rule for c in self.checked)
 
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for verdict in self.verdicts:
-            counts[verdict.status] = counts.get(verdict.status, 0) + 1
+    @property
+    def all_proved(self) -> bool:
+        return all(c.proved for c in self.checked)
+
+    def counts(self) -> dict[Status, int]:
+        counts: dict[Status, int] = {}
+        for c in self.checked:
+            counts[c.verdict.status] = counts.get(c.verdict.status, 0) + 1
         return counts
 
     def problems(self) -> list[Problem]:
-        """One located problem per rule that is not proved: at its claim, or at the rule when
-        its function or claim has no value anywhere."""
-        return [
-            Problem(v.detail, r.location if v.status == INVALID else r.derivative_location, r.id)
-            for r, v in zip(self.rules, self.verdicts, strict=True)
-            if not v.proved
-        ]
+        """One located problem per rule that is not proved."""
+        return [c.problem() for c in self.checked if not c.proved]
 
     def error(self) -> AnkigenError:
         """The error for the rules not proved: a catalogue error (exit 2) when a function or
         claim is undefined everywhere, for that is a mistake in the input, else exit 1."""
-        if any(v.status == INVALID for v in self.verdicts):
+        if any(c.verdict.status == Status.INVALID for c in self.checked):
             return CatalogueError(self.problems())
         return NotProvedError(self.problems())
 
@@ -123,7 +77,7 @@ class BuildReport:
     decks: tuple[str, ...]
     changes: Changes
     lock: Path
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]
     media: int = 0
     baseline: str = ""  # what ``changes`` compares with, in words; "" for a first build
 
@@ -156,9 +110,7 @@ def load(
 ) -> Catalogue:
     """Read and check the catalogue (no proofs); only the rules with any of ``tags`` in any of
     ``decks`` (or their subdecks) when those are given (see :mod:`ankigen.load.select`)."""
-    from ankigen.load.select import select_rules
-
-    return select_rules(load_catalogue(catalogue_folders(folders, include_bundled)), tags, decks)
+    return loader.load(catalogue_folders(folders, include_bundled), tags, decks)
 
 
 def check(
@@ -170,33 +122,11 @@ def check(
     decks: Sequence[str] = (),
 ) -> CheckReport:
     """Load the catalogue and verify every rule; never raises for an unproved rule."""
+    from ankigen.verify import verify
+
     catalogue = load(folders, include_bundled, tags, decks)
-    verdicts = _verify(catalogue.rules, options, progress or Silent())
-    return CheckReport(catalogue.rules, verdicts, catalogue.descriptions)
-
-
-def _verify(rules: Sequence[Rule], options: Options, progress: Progress) -> tuple[Verdict, ...]:
-    """Every rule's verdict: remembered from an earlier build with the same math, tools and
-    prover (see :mod:`ankigen.verify.cache`), or proved now in the worker pool."""
-    store = default_cache() if options.cache else None
-    known = proof_cache.lookup(rules, store) if store is not None else {}
-    todo = [rule for rule in rules if rule.id not in known]
-    progress.stage("proving", len(todo))
-    if todo:
-        from ankigen.verify.prove import (
-            verify_rules,  # sympy: only when there is something to prove
-        )
-
-        proved = verify_rules(
-            todo,
-            timeout=options.timeout,
-            jobs=options.jobs,
-            on_verdict=lambda _: progress.advance(),
-        )
-        if store is not None:
-            proof_cache.remember(todo, proved, store)
-        known.update((verdict.rule_id, verdict) for verdict in proved)
-    return tuple(known[rule.id] for rule in rules)
+    checked = verify(catalogue.rules, options, progress)
+    return CheckReport(checked, catalogue.descriptions)
 
 
 def build(
@@ -216,9 +146,9 @@ def build(
     that catalogue's own lock is read as the reference for its rules' times, and never written
     (see :mod:`ankigen.lock`).
     """
-    from ankigen.render import media  # genanki and the plots: only once all is proved
-    from ankigen.render.notes import note_type
-    from ankigen.write.package import Times, write_package
+    from ankigen.render import render  # the plots and SVG math: only once all is proved
+    from ankigen.write import lock as lock_policy
+    from ankigen.write.package import write_package  # genanki
 
     # Check the paths, the clock and the lock files before any work ...
     progress = progress or Silent()
@@ -238,43 +168,31 @@ def build(
     report = check(folders, include_bundled, options, progress, tags, decks)
     if not report.all_proved:
         raise report.error()
-    notes, warnings = media.render_notes(report.rules, options, progress)
-    kind = note_type()
-    stamped, changes = update(previous, kind, notes, now, reference)
-    if tags or decks:  # part of the catalogue: the rules left out keep their stamps
-        stamped, changes = keep_unselected(previous, stamped, changes)
-    if changes.note_type_incompatible and not allow_note_type_change:
-        raise NoteTypeChangeError(
-            f"refusing to build: {changes.note_type_incompatible}. Learners' existing notes would "
-            "become 'conflicting' in Anki and never update again. If that is really meant, build "
-            "with --allow-note-type-change."
-        )
-    assert stamped.note_type is not None
-    times = Times(stamped.note_type.modified, {r: s.modified for r, s in stamped.notes.items()})
+    rendered = render(report.rules, options, progress)
+    plan = lock_policy.plan(
+        previous,
+        reference,
+        rendered,
+        now,
+        partial=bool(tags or decks),
+        allow_note_type_change=allow_note_type_change,
+    )
     # ... and only then write: the deck first, then the lock that describes it.
-    files = {file.name: file for note in notes for file in note.media}
     descriptions = {d.deck: d.text for d in report.descriptions}
-    write_package(kind, notes, output, times, tuple(files.values()), descriptions)
-    warnings += _warnings(changes)
-    recorded = beyond(stamped, reference)
-    if recorded != previous:
-        try:
-            write_lock(lock_path, recorded)
-        except OutputError as error:
-            warnings.append(
-                f"{error.format_message()}; the next build will count this build's changes as "
-                "new again"
-            )
+    write_package(
+        rendered.note_type, rendered.notes, output, plan.times(), rendered.media, descriptions
+    )
+    unrecorded = lock_policy.record(lock_path, plan, previous, reference)
     return BuildReport(
         output,
         report,
-        notes=len(notes),
-        cards=len(notes),  # one card template: one card per note
-        decks=tuple(dict.fromkeys(note.deck for note in notes)),
-        changes=changes,
+        notes=len(rendered.notes),
+        cards=len(rendered.notes),  # one card template: one card per note
+        decks=tuple(dict.fromkeys(note.deck for note in rendered.notes)),
+        changes=plan.changes,
         lock=lock_path,
-        warnings=tuple(warnings),
-        media=len(files),
+        warnings=(*rendered.warnings, *plan.changes.warnings(), *filter(None, [unrecorded])),
+        media=len(rendered.media),
         baseline=_baseline(previous, reference, lock_path),
     )
 
@@ -296,7 +214,7 @@ def _refuse_inputs_as_outputs(
 ) -> None:
     """Raise :class:`UsageError` if the deck or the lock would be written over a file this
     build reads: a catalogue file, the bundled catalogue's lock, or (for the deck) the lock."""
-    inputs = [(path, "a catalogue file") for path in catalogue_files(folders)]
+    inputs = [(path, "a catalogue file") for path in loader.catalogue_files(folders)]
     if reference is not None:
         inputs.append((reference, "the bundled catalogue's lock file"))
     for target, what, others in (
@@ -321,31 +239,3 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # either is missing: not the same file
         return False
-
-
-def _warnings(changes: Changes) -> list[str]:
-    moves: dict[tuple[str, str], list[str]] = {}  # one warning per renamed deck, not per rule
-    for rule_id, old, new in changes.moved:
-        moves.setdefault((old, new), []).append(rule_id)
-    warnings = [
-        f"{_rules(ids)} moved from deck '{old}' to '{new}': Anki does not move cards on "
-        f"import, so learners' existing cards stay in '{old}' (a learner who renames that deck "
-        f"to '{new}' before importing keeps them together)"
-        for (old, new), ids in moves.items()
-    ]
-    if changes.removed:
-        warnings.append(
-            "rules removed since the last build: " + ", ".join(changes.removed) + "; their notes "
-            "stay in learners' collections (Anki never deletes notes on import)"
-        )
-    if changes.note_type_incompatible:
-        warnings.append(f"{changes.note_type_incompatible}: learners' notes will be 'conflicting'")
-    return warnings
-
-
-def _rules(ids: Sequence[str]) -> str:
-    """'rule 'a'', or 'rules 'a', 'b' and 'c'' for a message."""
-    quoted = [f"'{rule_id}'" for rule_id in ids]
-    if len(quoted) == 1:
-        return f"rule {quoted[0]}"
-    return f"rules {', '.join(quoted[:-1])} and {quoted[-1]}"

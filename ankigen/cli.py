@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from ankigen import __version__
-from ankigen.build import CheckReport, Options
+from ankigen.build import CheckReport
 from ankigen.errors import UsageError
+from ankigen.records import MathMode, Options, Status
 
 _folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
 _bundled = click.option(
@@ -105,8 +106,9 @@ def _not_empty(context: click.Context, parameter: click.Parameter, value: Any) -
 
 def _print_verdicts(report: CheckReport) -> None:
     width = max(len(rule.id) for rule in report.rules)
-    for rule, verdict in zip(report.rules, report.verdicts, strict=True):
-        click.echo(f"{verdict.status:<10}  {rule.id:<{width}}  {verdict.method}".rstrip())
+    for checked in report.checked:
+        status, rule_id, method = checked.verdict.status, checked.rule.id, checked.verdict.method
+        click.echo(f"{status:<10}  {rule_id:<{width}}  {method}".rstrip())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -189,7 +191,7 @@ def build(
             list(folders),
             output,
             bundled,
-            Options(timeout, jobs, plots=plots, math=math, cache=cache),
+            Options(timeout, jobs, plots=plots, math=MathMode(math), cache=cache),
             lock=lock,
             allow_note_type_change=allow_note_type_change,
             progress=bar,
@@ -247,9 +249,7 @@ def check(
     if not quiet:
         _print_verdicts(report)
     counts = report.counts()
-    summary = ", ".join(
-        f"{counts[s]} {s}" for s in ("proved", "refuted", "not proved", "invalid") if s in counts
-    )
+    summary = ", ".join(f"{counts[status]} {status}" for status in Status if status in counts)
     if not quiet:
         click.echo(f"{len(report.rules)} rules: {summary}")
     if not report.all_proved:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
-from ankigen.errors import Location
+from ankigen.errors import Location, Problem
 from ankigen.expr.parse import Definition, Node
 
 
@@ -146,10 +148,13 @@ class Rule:
         return tuple(d for d in self.definitions if d.name in wanted)
 
 
-PROVED = "proved"
-REFUTED = "refuted"
-NOT_PROVED = "not proved"
-INVALID = "invalid"  # the function or the claim has no value anywhere: an input error
+class Status(StrEnum):
+    """A verdict's outcome; only ``proved`` rules are exported."""
+
+    PROVED = "proved"
+    REFUTED = "refuted"
+    NOT_PROVED = "not proved"
+    INVALID = "invalid"  # the function or the claim has no value anywhere: an input error
 
 
 @dataclass(frozen=True)
@@ -157,13 +162,32 @@ class Verdict:
     """The outcome of verifying one rule; ``detail`` says why for anything but ``proved``."""
 
     rule_id: str
-    status: str  # PROVED | REFUTED | NOT_PROVED | INVALID
+    status: Status
     detail: str = ""
     method: str = ""  # how it was proved, for --verbose reports
 
     @property
     def proved(self) -> bool:
-        return self.status == PROVED
+        return self.status == Status.PROVED
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A rule with its verdict: what the verify stage hands on."""
+
+    rule: Rule
+    verdict: Verdict
+
+    @property
+    def proved(self) -> bool:
+        return self.verdict.proved
+
+    def problem(self) -> Problem:
+        """Why the rule is not proved, located at its claim, or at the rule itself when its
+        function or claim has no value anywhere (the mistake is then in the input as a whole)."""
+        invalid = self.verdict.status == Status.INVALID
+        where = self.rule.location if invalid else self.rule.derivative_location
+        return Problem(self.verdict.detail, where, self.rule.id)
 
 
 @dataclass(frozen=True)
@@ -184,3 +208,79 @@ class Catalogue:
     rules: tuple[Rule, ...]
     files: tuple[Path, ...]
     descriptions: tuple[DeckDescription, ...] = ()
+
+
+class MathMode(StrEnum):
+    """How a card shows its formulas: typeset by Anki's MathJax, or as pre-rendered SVG images."""
+
+    MATHJAX = "mathjax"
+    SVG = "svg"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to build: seconds per proof, per plot and per formula typeset as SVG; worker
+    processes for all three (None: one per core); plots; how math is shown; whether to use the
+    cache."""
+
+    timeout: float = 10.0
+    jobs: int | None = None
+    plots: bool = True
+    math: MathMode = MathMode.MATHJAX
+    cache: bool = True
+
+
+class Progress(Protocol):
+    """Told how far a long build has come (the command line draws a progress bar with it)."""
+
+    def stage(self, name: str, total: int) -> None:
+        """A stage of ``total`` steps begins."""
+
+    def advance(self) -> None:
+        """One more step of the current stage is done."""
+
+
+class Silent:
+    """No progress to show (a library call, a pipe, --quiet)."""
+
+    def stage(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """An Anki note type: its fixed identity, its fields in order, and its one card template."""
+
+    id: int
+    name: str
+    fields: tuple[str, ...]
+    template_name: str
+    front: str
+    back: str
+    css: str
+
+
+@dataclass(frozen=True)
+class RenderedNote:
+    """One note, ready to be written: its deck, tags, stable key, field values in order, and
+    the media files its fields refer to."""
+
+    rule_id: str
+    deck: str
+    tags: tuple[str, ...]
+    fields: tuple[str, ...]
+    media: tuple[MediaFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the render stage hands on: the notes in catalogue order, the media files they refer
+    to (each once), and what the author should know (a plot that could not be drawn)."""
+
+    note_type: NoteType
+    notes: tuple[RenderedNote, ...]
+    media: tuple[MediaFile, ...]
+    warnings: tuple[Problem, ...] = ()

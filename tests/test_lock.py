@@ -24,7 +24,7 @@ from click.testing import Result
 from ankigen.build import build
 from ankigen.errors import CatalogueError
 from ankigen.plumbing.files import UnsuitableFileError, read_regular_file
-from ankigen.write.lock import EARLIEST, LATEST, LOCK_NAME, MAX_LOCK_BYTES
+from ankigen.write.lockfile import EARLIEST, LATEST, LOCK_NAME, MAX_LOCK_BYTES
 
 Cli = Callable[..., Result]
 

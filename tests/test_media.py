@@ -144,7 +144,7 @@ def test_a_plot_that_collapses_into_another_rules_is_a_warning(
     there: two forms of one function, or a symbol that changes nothing, rightly share a plot."""
     folder = make_catalogue(plots=COLLAPSING)
     report = build([folder], tmp_path / "deck.apkg")
-    collapsed = [w for w in report.warnings if "the same image" in w]
+    collapsed = [str(w) for w in report.warnings if "the same image" in str(w)]
     assert len(collapsed) == 1, report.warnings
     assert "rule 'scaled-parabola': its plot is the same image as rule 'parabola''s" in collapsed[0]
     assert "plots.yaml:8: " in collapsed[0] and "plots.yaml:3)" in collapsed[0]

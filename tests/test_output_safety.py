@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from ankigen.write.lock import LOCK_NAME, read_lock
+from ankigen.write.lockfile import LOCK_NAME, read_lock
 
 Cli = Callable[..., Result]
 

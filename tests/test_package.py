@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from ankigen.errors import OutputError
-from ankigen.render.notes import FIELDS, RenderedNote, note_type
+from ankigen.records import RenderedNote
+from ankigen.render.notes import FIELDS, note_type
 from ankigen.write import package
 from ankigen.write.package import Times, deck_id, note_guid, write_package
 

@@ -26,8 +26,9 @@ from ankigen.expr.parse import is_abstract
 from ankigen.load.catalogue import load_catalogue
 from ankigen.plumbing.cache import CACHE_ENV, Cache
 from ankigen.plumbing.resources import bundled_catalogue
-from ankigen.records import MediaFile, Rule
+from ankigen.records import MediaFile, Rule, Silent
 from ankigen.render import plot_media, plots
+from ankigen.render.media import Plot, draw_plots
 from ankigen.render.plot_media import PlotImage, plot_html, plot_image
 from ankigen.render.plots import Curve, PlotData, plot_data, plot_rule
 
@@ -121,7 +122,7 @@ def test_every_concrete_bundled_rule_gets_a_plot_and_no_general_rule_does(
     abstract g(x)) gets none."""
     general = []
     for rule in rules.values():
-        plot = plot_rule(rule, cache=None)
+        plot = plot_rule(rule)
         if is_abstract(rule.function):
             assert plot is None, rule.id
             general.append(rule.id)
@@ -136,20 +137,20 @@ def test_every_concrete_bundled_rule_gets_a_plot_and_no_general_rule_does(
 def test_plot_false_gives_no_plot(make_rule: Callable[..., Rule]) -> None:
     """``plot: false`` in the YAML turns the plot off, for images and data alike."""
     rule = make_rule("x**2", "2*x", plot="false")
-    assert plot_rule(rule, cache=None) is None
+    assert plot_rule(rule) is None
     assert plot_data(rule) is None
 
 
 def test_a_general_rule_from_yaml_gets_no_plot(make_rule: Callable[..., Rule]) -> None:
     """An abstract function (the constant multiple rule) has nothing to draw."""
-    assert plot_rule(make_rule("c*g(x)", "c*g'(x)"), cache=None) is None
+    assert plot_rule(make_rule("c*g(x)", "c*g'(x)")) is None
 
 
 def test_a_function_with_no_real_value_gets_no_plot(make_rule: Callable[..., Rule]) -> None:
     """sqrt(-1 - x²) is nowhere real: nothing to draw, so no plot rather than an empty one."""
     rule = make_rule("sqrt(-1 - x**2)", "-x/sqrt(-1 - x**2)")
     assert plot_data(rule) is None
-    assert plot_rule(rule, cache=None) is None
+    assert plot_rule(rule) is None
 
 
 # --- honest shapes ------------------------------------------------------------------------------
@@ -374,7 +375,7 @@ def test_author_values_are_never_replaced(make_rule: Callable[..., Rule]) -> Non
 
 
 def legend_of(rule: Rule) -> str:
-    plot = plot_rule(rule, cache=None)
+    plot = plot_rule(rule)
     assert plot is not None, rule.id
     html_text = plot_html(rule, plot)
     return html_text[html_text.index('<div class="plot-legend">') :]
@@ -396,7 +397,7 @@ def test_the_legend_keys_each_line_to_its_typeset_formula(rules: dict[str, Rule]
 def test_the_legend_states_the_values_of_the_other_symbols(rules: dict[str, Rule]) -> None:
     """The plot of σ(wx + b) against w was drawn with b = 1 and x = 1: the legend says so, one
     formula a value, so that a long list wraps on a phone."""
-    plot = plot_rule(rules["logistic-regression-weight"], cache=None)
+    plot = plot_rule(rules["logistic-regression-weight"])
     assert plot is not None
     assert [name for name, _ in plot.values] == ["b", "x", "y"]
     assert r'<div class="plot-values">with \(b = 1\), \(x = 1\), \(y = 1\)</div>' in plot_html(
@@ -408,7 +409,7 @@ def test_fractional_values_are_shown_to_four_digits(make_rule: Callable[..., Rul
     """A value from the YAML is kept exactly (and so is its plot); the legend rounds only what
     has more than four digits."""
     rule = make_rule("a*x**2", "2*a*x", plot="{values: {a: 0.125}, x: [-1, 1]}")
-    plot = plot_rule(rule, cache=None)
+    plot = plot_rule(rule)
     assert plot is not None
     assert plot.values == (("a", Fraction(1, 8)),)
     assert r"with \(a = 0.125\)" in plot_html(rule, plot)
@@ -444,10 +445,10 @@ def test_png_bytes_are_identical_across_calls_and_after_other_plots(
 ) -> None:
     """The reused figure leaks nothing from one plot to the next: ReLU drawn before and after
     other plots gives the same bytes."""
-    first = plot_rule(rules["relu"], cache=None)
+    first = plot_rule(rules["relu"])
     for other in ("huber", "attention-score-key", "power-reciprocal"):
-        assert plot_rule(rules[other], cache=None) is not None
-    again = plot_rule(rules["relu"], cache=None)
+        assert plot_rule(rules[other]) is not None
+    again = plot_rule(rules["relu"])
     assert first == again
 
 
@@ -460,7 +461,7 @@ PROCESS_SCRIPT = textwrap.dedent(
     rules = {r.id: r for r in load_catalogue([bundled_catalogue()]).rules}
     out = {}
     for rule_id in sys.argv[1:]:
-        plot = plot_rule(rules[rule_id], cache=None)
+        plot = plot_rule(rules[rule_id])
         out[rule_id] = hashlib.sha256(plot.file.data).hexdigest()
     print(json.dumps(out))
     """
@@ -479,14 +480,14 @@ def test_png_bytes_are_identical_in_another_process(rules: dict[str, Rule], tmp_
     )
     other = json.loads(result.stdout)
     for rule_id in ids:
-        plot = plot_rule(rules[rule_id], cache=None)
+        plot = plot_rule(rules[rule_id])
         assert plot is not None
         assert other[rule_id] == hashlib.sha256(plot.file.data).hexdigest(), rule_id
 
 
 def test_pngs_carry_no_software_text_and_no_time(rules: dict[str, Rule]) -> None:
     """No ``Software`` tEXt (a matplotlib upgrade must not change every file) and no tIME."""
-    plot = plot_rule(rules["sigmoid"], cache=None)
+    plot = plot_rule(rules["sigmoid"])
     assert plot is not None
     assert_named_by_hash(plot.file)
     chunks = png_chunks(plot.file.data)
@@ -505,7 +506,7 @@ def test_the_plot_is_dark_ink_on_a_transparent_background(rules: dict[str, Rule]
 
     from PIL import Image
 
-    plot = plot_rule(rules["sigmoid"], cache=None)
+    plot = plot_rule(rules["sigmoid"])
     assert plot is not None
     image = Image.open(io.BytesIO(plot.file.data)).convert("RGBA")
     assert image.getpixel((0, 0))[3] == 0
@@ -522,7 +523,7 @@ def test_every_plot_has_the_same_size(rules: dict[str, Rule]) -> None:
 
     sizes = set()
     for rule_id in ("sigmoid", "logistic-regression-weight", "relu6"):
-        plot = plot_rule(rules[rule_id], cache=None)
+        plot = plot_rule(rules[rule_id])
         assert plot is not None
         sizes.add(Image.open(io.BytesIO(plot.file.data)).size)
     assert len(sizes) == 1
@@ -532,57 +533,65 @@ def test_every_plot_has_the_same_size(rules: dict[str, Rule]) -> None:
 
 
 @pytest.fixture
-def count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every real drawing, by rule id (the real function runs; it is only counted)."""
-    calls: list[str] = []
+def renders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[], list[str]]:
+    """Every real drawing, by rule id, in this process or a worker forked from it (the real
+    function runs; it is only counted, in a file that the workers append to)."""
+    log = tmp_path / "renders.log"
+    log.touch()
     real = plots._render
 
     def counted(rule: Rule) -> PlotImage | None:
-        calls.append(rule.id)
+        with log.open("a") as f:
+            f.write(rule.id + "\n")
         return real(rule)
 
     monkeypatch.setattr(plots, "_render", counted)
-    return calls
+    return lambda: log.read_text().split()
+
+
+def draw(rules: list[Rule], cache: Cache | None) -> dict[str, Plot]:
+    """The render stage's plots, as a build draws them (worker processes, the cache asked once)."""
+    shown, warnings = draw_plots(rules, jobs=1, timeout=60, cache=cache, progress=Silent())
+    assert not warnings
+    return shown
 
 
 def test_an_unchanged_rule_is_not_plotted_again(
-    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str]
+    rules: dict[str, Rule], tmp_path: Path, renders: Callable[[], list[str]]
 ) -> None:
     """The second build reads the images from the cache instead of drawing them."""
     cache = Cache(tmp_path / "cache")
-    first = plot_rule(rules["tanh"], cache=cache)
-    second = plot_rule(rules["tanh"], cache=cache)
-    assert count_renders == ["tanh"]
+    first = draw([rules["tanh"]], cache)
+    second = draw([rules["tanh"]], cache)
+    assert renders() == ["tanh"]
     assert first == second
 
 
-def test_the_default_cache_is_the_one_in_the_environment(
-    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str]
+def test_a_plot_drawn_without_a_cache_is_the_cached_one(
+    rules: dict[str, Rule], tmp_path: Path
 ) -> None:
-    """Without a cache argument, plot_rule uses ANKIGEN_CACHE_DIR (set by this file's fixture)."""
-    plot_rule(rules["tanh"])
-    plot_rule(rules["tanh"])
-    assert count_renders == ["tanh"]
-    assert any((tmp_path / "user-cache").iterdir())
+    """A cached image is the image itself: the same bytes as one drawn afresh."""
+    cached = draw([rules["tanh"]], Cache(tmp_path / "cache"))
+    assert draw([rules["tanh"]], Cache(tmp_path / "cache")) == cached == draw([rules["tanh"]], None)
 
 
 def test_a_corrupted_cache_entry_is_ignored_and_rewritten(
-    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str]
+    rules: dict[str, Rule], tmp_path: Path, renders: Callable[[], list[str]]
 ) -> None:
     """A damaged entry is never returned: the plot is drawn again, identical, and the entry is
     written anew so that the next build hits the cache again."""
     cache = Cache(tmp_path / "cache")
-    first = plot_rule(rules["sigmoid"], cache=cache)
-    assert first is not None
+    first = draw([rules["sigmoid"]], cache)
+    assert first
     for entry in cache.folder.iterdir():
         data = bytearray(entry.read_bytes())
         data[-10] ^= 0xFF
         entry.write_bytes(bytes(data))
-    second = plot_rule(rules["sigmoid"], cache=cache)
-    assert count_renders == ["sigmoid", "sigmoid"]
+    second = draw([rules["sigmoid"]], cache)
+    assert renders() == ["sigmoid", "sigmoid"]
     assert second == first
-    third = plot_rule(rules["sigmoid"], cache=cache)
-    assert count_renders == ["sigmoid", "sigmoid"]
+    third = draw([rules["sigmoid"]], cache)
+    assert renders() == ["sigmoid", "sigmoid"]
     assert third == first
 
 
@@ -590,15 +599,16 @@ def test_a_corrupted_cache_entry_is_ignored_and_rewritten(
     "entry", [b"", b"no newline", b"[[1, 2, 3]]\n\x89PNG", b"[]\n", b'[["a", "1/0"]]\npng']
 )
 def test_a_cache_entry_that_cannot_be_read_is_drawn_again(
-    rules: dict[str, Rule], tmp_path: Path, count_renders: list[str], entry: bytes
+    rules: dict[str, Rule], tmp_path: Path, renders: Callable[[], list[str]], entry: bytes
 ) -> None:
     """An intact entry (its checksum agrees) whose content is not values-then-PNG is a miss."""
     cache = Cache(tmp_path / "cache")
     cache.put(plot_media.cache_key(rules["tanh"]), entry)
-    plot = plot_rule(rules["tanh"], cache=cache)
-    assert count_renders == ["tanh"]
-    assert plot is not None and plot.file.data.startswith(PNG_SIGNATURE)
-    assert plot_media.from_cache(rules["tanh"], cache) == plot
+    shown = draw([rules["tanh"]], cache)
+    assert renders() == ["tanh"]
+    assert shown["tanh"].media[0].data.startswith(PNG_SIGNATURE)
+    cached = plot_media.from_cache(rules["tanh"], cache)
+    assert cached is not None and cached.file == shown["tanh"].media[0]
 
 
 def test_the_cache_key_follows_the_math_and_settings_not_the_prose(

@@ -19,8 +19,8 @@ from ankigen.expr.latex import latex
 from ankigen.expr.parse import ExpressionError, Node, Scope, parse_expression
 from ankigen.expr.symbolic import Translator
 from ankigen.load.catalogue import load_catalogue
-from ankigen.records import INVALID, Rule
-from ankigen.verify.prove import PROVED, prove
+from ankigen.records import Rule, Status
+from ankigen.verify.prove import prove
 
 # Deterministic and quick: the same examples on every run, no example database on disk.
 QUICK = settings(
@@ -216,8 +216,8 @@ def test_sympys_own_derivative_written_as_text_is_proved(text: str) -> None:
         derivative_location=where,
     )
     verdict = prove(rule)
-    if verdict.status == INVALID:  # only a function with no real value anywhere (log(-2))
+    if verdict.status == Status.INVALID:  # only a function with no real value anywhere (log(-2))
         values = [Translator((), {}).expr(function).subs(x, v) for v in (-3, -0.5, 0.25, 2, 7)]
         assert not any(sp.N(v).is_real for v in values), (text, verdict)
         return
-    assert verdict.status == PROVED, (claim_text, verdict)
+    assert verdict.status == Status.PROVED, (claim_text, verdict)

@@ -29,7 +29,7 @@ from ankigen.build import Options, build
 from ankigen.errors import CatalogueError, NoteTypeChangeError
 from ankigen.plumbing.resources import bundled_catalogue
 from ankigen.render import notes as render
-from ankigen.write.lock import LOCK_NAME
+from ankigen.write.lockfile import LOCK_NAME
 
 V1 = """\
 deck: "Course::Rules"
@@ -307,7 +307,7 @@ def test_a_note_type_change_that_would_break_learners_notes_is_refused(
     assert lock_file.read_bytes() == lock_before
 
     report = build([course], tmp_path / "v2.apkg", allow_note_type_change=True)
-    assert any("conflicting" in warning for warning in report.warnings)
+    assert any("conflicting" in str(warning) for warning in report.warnings)
     assert "Source" in json.loads(lock_file.read_text(encoding="utf-8"))["note_type"]["fields"]
 
 
@@ -319,11 +319,12 @@ def test_a_moved_rule_and_removed_rules_are_reported(course: Path, tmp_path: Pat
     (course / "rules.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
     report = build([course], tmp_path / "v2.apkg")
     assert report.changes.removed == ("sigmoid",)
-    assert {m[0] for m in report.changes.moved} == {"square", "cube"}
-    moved = [w for w in report.warnings if "learners' existing cards stay in 'Course::Rules'" in w]
+    assert {m.rule_id for m in report.changes.moved} == {"square", "cube"}
+    warnings = [str(w) for w in report.warnings]
+    moved = [w for w in warnings if "learners' existing cards stay in 'Course::Rules'" in w]
     assert len(moved) == 1  # one warning per renamed deck, naming its rules
     assert moved[0].startswith("rules 'square' and 'cube' moved from deck 'Course::Rules'")
-    assert any("removed since the last build: sigmoid" in w for w in report.warnings)
+    assert any("removed since the last build: sigmoid" in str(w) for w in report.warnings)
 
 
 def test_a_corrupt_lock_file_is_a_clear_error(course: Path, tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from click.testing import Result
 from ankigen.errors import UsageError
 from ankigen.load.catalogue import load_catalogue
 from ankigen.load.select import select_rules
-from ankigen.write.lock import LOCK_NAME, Changes, Lock, NoteStamp, keep_unselected
+from ankigen.write.lock import Changes, keep_unselected
+from ankigen.write.lockfile import LOCK_NAME, Lock, NoteStamp
 
 Cli = Callable[..., Result]
 MakeCatalogue = Callable[..., Path]

@@ -21,8 +21,8 @@ from test_verify import make_rule
 
 from ankigen.expr.parse import ExpressionError
 from ankigen.expr.symbolic import Translator
-from ankigen.records import INVALID
-from ankigen.verify.prove import NOT_PROVED, PROVED, REFUTED, prove
+from ankigen.records import Status
+from ankigen.verify.prove import prove
 
 RELUS = " + ".join(f"Max(0, x - {k})" for k in range(1, 13))
 STEPS = " + ".join(f"Heaviside(x - {k})" for k in range(1, 13))
@@ -111,7 +111,7 @@ WRONG = [
 @pytest.mark.parametrize(("function", "claim", "options"), WRONG)
 def test_a_wrong_claim_is_never_proved(function: str, claim: str, options: dict[str, str]) -> None:
     verdict = prove(make_rule(function, claim, **options))  # type: ignore[arg-type]
-    assert verdict.status in (REFUTED, NOT_PROVED), verdict
+    assert verdict.status in (Status.REFUTED, Status.NOT_PROVED), verdict
 
 
 @pytest.mark.parametrize(
@@ -126,12 +126,12 @@ def test_a_wrong_claim_is_never_proved(function: str, claim: str, options: dict[
 def test_a_function_or_claim_defined_nowhere_is_invalid(function: str, claim: str) -> None:
     """sympy folds 1/(x - x) to complex infinity, whose derivative is 0: "0" must not be proved
     for it, nor for anything else; the rule is an input error."""
-    assert prove(make_rule(function, claim)).status == INVALID
+    assert prove(make_rule(function, claim)).status == Status.INVALID
 
 
 def test_a_claim_with_no_value_on_the_declared_domain_is_invalid() -> None:
     verdict = prove(make_rule("log(x)", "log(-x)", assume=("x > 0",)))
-    assert verdict.status == INVALID
+    assert verdict.status == Status.INVALID
     assert "the claim has no real value at any point tried for x > 0" in verdict.detail
 
 
@@ -181,17 +181,17 @@ def test_a_correct_claim_in_those_shapes_is_proved(
     function: str, claim: str, options: dict[str, object]
 ) -> None:
     verdict = prove(make_rule(function, claim, **options))  # type: ignore[arg-type]
-    assert verdict.status == PROVED, verdict
+    assert verdict.status == Status.PROVED, verdict
 
 
 @pytest.mark.parametrize(
     ("function", "claim", "verdict"),
     [
-        ("Abs(p - 1)", "-1", PROVED),  # p < 1 throughout
-        ("Abs(p - 1)", "1", REFUTED),
-        ("Piecewise((p, p < 2), (0, True))", "1", PROVED),  # wrong only outside the interval
-        ("Piecewise((p, p < 1/2), (0, True))", "1", REFUTED),  # wrong on (1/2, 1)
-        ("Max(0, p - 0.999)", "0", REFUTED),  # wrong only in the interval's last thousandth
+        ("Abs(p - 1)", "-1", Status.PROVED),  # p < 1 throughout
+        ("Abs(p - 1)", "1", Status.REFUTED),
+        ("Piecewise((p, p < 2), (0, True))", "1", Status.PROVED),  # wrong only outside the interval
+        ("Piecewise((p, p < 1/2), (0, True))", "1", Status.REFUTED),  # wrong on (1/2, 1)
+        ("Max(0, p - 0.999)", "0", Status.REFUTED),  # wrong only in the interval's last thousandth
     ],
 )
 def test_an_interval_assumption_is_the_domain(function: str, claim: str, verdict: str) -> None:
@@ -199,7 +199,7 @@ def test_an_interval_assumption_is_the_domain(function: str, claim: str, verdict
     counterexample lies inside it."""
     result = prove(make_rule(function, claim, variable="p", assume=("0 < p < 1",)))
     assert result.status == verdict, result
-    if verdict == REFUTED:
+    if verdict == Status.REFUTED:
         point = re.search(r"at p = (\S+) ", result.detail)
         assert point is not None and 0 < sp.Rational(point.group(1)) < 1, result.detail
 
@@ -207,7 +207,7 @@ def test_an_interval_assumption_is_the_domain(function: str, claim: str, verdict
 def test_a_limit_of_ours_says_so() -> None:
     """Past the case split's limit the verdict names the limit, not the author's form."""
     verdict = prove(make_rule("Max(0, sin(x)**2 + cos(x)**2 - 1 + x)", "Heaviside(x) + 1"))
-    assert verdict.status in (REFUTED, NOT_PROVED)
+    assert verdict.status in (Status.REFUTED, Status.NOT_PROVED)
     assert "try writing it in another form" not in verdict.detail
 
 
@@ -290,7 +290,7 @@ def test_the_true_derivative_of_such_a_function_is_proved(function: str) -> None
         rule = make_rule(function, _true_derivative(function))
     except ExpressionError:
         assume(False)
-    assert prove(rule).status == PROVED, function
+    assert prove(rule).status == Status.PROVED, function
 
 
 @_SETTINGS
@@ -304,4 +304,4 @@ def test_a_perturbed_derivative_is_never_proved(function: str, perturbation: str
     except ExpressionError:
         assume(False)
     verdict = prove(wrong)
-    assert verdict.status != PROVED, (function, perturbation)
+    assert verdict.status != Status.PROVED, (function, perturbation)

@@ -15,8 +15,8 @@ import pytest
 from ankigen.errors import Location
 from ankigen.expr.parse import Call, Definition, Scope, Var, parse_expression, parse_signature
 from ankigen.load.catalogue import load_catalogue, parse_assumption
-from ankigen.records import INVALID, Assumption, Rule
-from ankigen.verify.prove import NOT_PROVED, PROVED, REFUTED, Verdict, prove, verify_rules
+from ankigen.records import Assumption, Rule, Status, Verdict
+from ankigen.verify.prove import prove, verify_rules
 
 SIGMOID = {"sigma(x)": "1/(1 + exp(-x))"}
 WHERE = Location(Path("cards/test.yaml"), 1)
@@ -151,7 +151,7 @@ def test_a_wrong_claim_is_refuted_with_a_counterexample(
 ) -> None:
     """The message gives a point and both values, so the author can check it by hand."""
     verdict = prove(make_rule(function, claim, **options))
-    assert verdict.status == REFUTED, verdict
+    assert verdict.status == Status.REFUTED, verdict
     assert verdict.detail.startswith("derivative is wrong: ")
     assert re.search(message, verdict.detail), verdict.detail
 
@@ -160,7 +160,9 @@ def test_a_wrong_power_rule_gives_an_exact_counterexample() -> None:
     """Rational values are shown exactly, in one line a user can read."""
     verdict = prove(make_rule("x**3", "3*x"))
     assert verdict == Verdict(
-        "rule", REFUTED, "derivative is wrong: at x = 2 the claim gives 6, but d/dx x**3 = 12"
+        "rule",
+        Status.REFUTED,
+        "derivative is wrong: at x = 2 the claim gives 6, but d/dx x**3 = 12",
     )
 
 
@@ -168,7 +170,7 @@ def test_a_function_with_no_real_value_anywhere_is_an_input_error() -> None:
     """sqrt(-1 - x**2) has no real value anywhere, so no point can be tested, and any claim
     would be vacuously true: the rule is refused as invalid, never "agrees" or "proved"."""
     verdict = prove(make_rule("sqrt(-1 - x**2)", "0"))
-    assert verdict.status == INVALID
+    assert verdict.status == Status.INVALID
     assert verdict.detail.startswith("the function has no real value at any point tried")
 
 
@@ -208,7 +210,7 @@ def test_a_correct_claim_is_proved_in_the_authors_form(
 ) -> None:
     """A true derivative is proved however it is written, not only in sympy's own form."""
     verdict = prove(make_rule(function, claim, **options))
-    assert verdict.status == PROVED, verdict
+    assert verdict.status == Status.PROVED, verdict
     assert verdict.detail == ""
 
 
@@ -250,8 +252,8 @@ def test_a_proof_that_cannot_finish_is_stopped_at_the_time_limit() -> None:
     elapsed = time.perf_counter() - start
     assert elapsed < 15
     assert [v.rule_id for v in verdicts] == ["before", "hangs", "after"]
-    assert verdicts[0].status == verdicts[2].status == PROVED
-    assert verdicts[1].status == NOT_PROVED
+    assert verdicts[0].status == verdicts[2].status == Status.PROVED
+    assert verdicts[1].status == Status.NOT_PROVED
     assert "time limit" in verdicts[1].detail
     assert "1 s" in verdicts[1].detail
 
@@ -266,8 +268,8 @@ def test_a_proof_that_raises_fails_alone() -> None:
     rules = [make_rule("x**2", "2*x", rule_id="before"), broken, make_rule("x", "1", rule_id="end")]
     verdicts = verify_rules(rules, timeout=30, jobs=2)
     assert [v.rule_id for v in verdicts] == ["before", "broken", "end"]
-    assert verdicts[0].status == verdicts[2].status == PROVED
-    assert verdicts[1].status == NOT_PROVED
+    assert verdicts[0].status == verdicts[2].status == Status.PROVED
+    assert verdicts[1].status == Status.NOT_PROVED
     assert "the proof stopped (ValueError" in verdicts[1].detail
 
 
@@ -287,7 +289,7 @@ def test_the_number_of_jobs_changes_nothing_but_speed() -> None:
     two = verify_rules(rules, timeout=30, jobs=2)
     assert one == two
     assert [v.rule_id for v in one] == [r.id for r in rules]
-    assert {v.status for v in one} == {PROVED, REFUTED, INVALID}
+    assert {v.status for v in one} == {Status.PROVED, Status.REFUTED, Status.INVALID}
     assert one == tuple(prove(rule) for rule in rules)
 
 
@@ -303,7 +305,7 @@ def test_the_number_of_jobs_changes_nothing_but_speed() -> None:
 def test_a_kink_inside_a_kink_is_split_after_the_inner_one(function: str, derivative: str) -> None:
     """Nested kinks are found while resolving, so their case split still proves the claim."""
     verdict = prove(make_rule(function, derivative))
-    assert verdict.status == PROVED, verdict.detail
+    assert verdict.status == Status.PROVED, verdict.detail
     assert verdict.method.startswith("case split over")
 
 
@@ -311,7 +313,7 @@ def test_a_claim_wrong_only_between_the_sample_points_is_refuted_from_the_case_s
     """ReLU6 with its kink put at 5: no sample point lies in (5, 6), but the case split finds
     that region and the refuter confirms a point inside it."""
     verdict = prove(make_rule("Min(Max(0, x), 6)", "Piecewise((0, x < 0), (1, x < 5), (0, True))"))
-    assert verdict.status == REFUTED
+    assert verdict.status == Status.REFUTED
     assert "at x = 11/2 the claim gives 0, but d/dx Min(Max(0, x), 6) = 1" in verdict.detail
 
 
@@ -321,7 +323,7 @@ def test_a_claim_undefined_where_the_derivative_is_defined_is_refuted() -> None:
     verdict = prove(make_rule("x**2/2 + 3*x", "(x**2 - 9)/(x - 3)"))
     assert verdict == Verdict(
         "rule",
-        REFUTED,
+        Status.REFUTED,
         "derivative is wrong: at x = 3 the claim gives no real value, but d/dx x**2/2 + 3*x = 6",
     )
 
@@ -330,7 +332,7 @@ def test_a_claim_wrong_only_at_a_later_sample_point_is_refuted_there() -> None:
     """A claim right at the first sample points (2 and -1) but wrong from x > 2 on (it adds
     (x - 2)(x + 1) there) is refuted at 3, the first sample point where it is wrong."""
     verdict = prove(make_rule("x**2", "2*x + Piecewise(((x - 2)*(x + 1), x > 2), (0, True))"))
-    assert verdict.status == REFUTED
+    assert verdict.status == Status.REFUTED
     assert verdict.detail.startswith("derivative is wrong: at x = 3 the claim gives 10"), verdict
 
 
@@ -343,4 +345,4 @@ def test_a_sample_point_on_a_kink_is_skipped() -> None:
             "Piecewise((0, x < -1), (1, x < 1), (0, x > 1))",
         )
     )
-    assert verdict.status == PROVED, verdict.detail
+    assert verdict.status == Status.PROVED, verdict.detail

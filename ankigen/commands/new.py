@@ -51,7 +51,7 @@ from ankigen.errors import (
 from ankigen.load.catalogue import VARIABLE_UNUSED, load_catalogue, read_catalogue_file
 from ankigen.plumbing.files import write_atomically
 from ankigen.plumbing.resources import schema_file
-from ankigen.records import INVALID, Rule, Verdict
+from ankigen.records import Checked, Rule, Status, Verdict
 
 NEW_FILE_LAYOUT = (2, 4, 2)  # ruamel's (mapping, sequence, offset): "rules:\n  - id: ..."
 LOCK_WAIT = 60.0  # seconds to wait for another ankigen new in the same folder
@@ -113,7 +113,7 @@ def add_rule(path: Path, new: NewRule, deck: str | None = None, timeout: float =
         if not verdict.proved:
             from ankigen.build import CheckReport
 
-            unproved = CheckReport((rule,), (verdict,)).error()
+            unproved = CheckReport((Checked(rule, verdict),)).error()
             raise draft.not_written(unproved, _field_of_verdict(verdict))
         _write(path, text, original)
     return AddedRule(path, rule, verdict, created=original is None)
@@ -358,7 +358,7 @@ def _field_of_verdict(verdict: Verdict) -> str:
     the function itself has no value anywhere."""
     return (
         "function"
-        if verdict.status == INVALID and "function" in verdict.detail[:20]
+        if verdict.status == Status.INVALID and "function" in verdict.detail[:20]
         else ("derivative")
     )
 

@@ -28,11 +28,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ankigen.build import CheckReport, Options, Progress, Silent, check
+from ankigen.build import CheckReport, check
 from ankigen.errors import OutputError, Problem
 from ankigen.plumbing.files import read_regular_file, write_atomically
-from ankigen.records import MediaFile, Rule
-from ankigen.render.notes import NoteType, RenderedNote
+from ankigen.records import (
+    MathMode,
+    MediaFile,
+    NoteType,
+    Options,
+    Progress,
+    RenderedNote,
+    Rule,
+)
 
 DEFAULT_FOLDER = Path("preview")
 INDEX = "index.html"
@@ -48,7 +55,7 @@ class PreviewReport:
     cards: int
     decks: tuple[str, ...]
     media: int
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]
 
     @property
     def unproved(self) -> list[Problem]:
@@ -70,28 +77,23 @@ def write_preview(
 ) -> PreviewReport:
     """Write the preview page of the proved rules into ``out_folder`` (``options.math`` is
     ignored: the page always shows SVG math, so that it works offline)."""
-    from ankigen.render import media  # the plots and the SVG math: only when something is shown
-    from ankigen.render.notes import note_type
+    from ankigen.render import render  # the plots and the SVG math: only when something is shown
 
     options = options or Options()
-    progress = progress or Silent()
     report = check(folders, include_bundled, options, progress=progress)
-    proved = [
-        rule for rule, verdict in zip(report.rules, report.verdicts, strict=True) if verdict.proved
-    ]
-    notes, warnings = media.render_notes(proved, replace(options, math="svg"), progress)
-    kind = note_type()
-    cards = [card_view(kind, note, rule) for note, rule in zip(notes, proved, strict=True)]
-    files = {file.name: file for note in notes for file in note.media}
-    page = page_html(kind, cards, report.problems(), warnings)
-    index = write_page(out_folder, page, list(files.values()))
+    proved = [c.rule for c in report.checked if c.proved]
+    rendered = render(proved, replace(options, math=MathMode.SVG), progress)
+    kind = rendered.note_type
+    cards = [card_view(kind, note, rule) for note, rule in zip(rendered.notes, proved, strict=True)]
+    page = page_html(kind, cards, report.problems(), rendered.warnings)
+    index = write_page(out_folder, page, rendered.media)
     return PreviewReport(
         index=index,
         check=report,
         cards=len(cards),
         decks=tuple(dict.fromkeys(card.deck for card in cards)),
-        media=len(files),
-        warnings=tuple(warnings),
+        media=len(rendered.media),
+        warnings=rendered.warnings,
     )
 
 
@@ -235,7 +237,10 @@ def group_by_deck(cards: Sequence[CardView]) -> list[tuple[str, list[CardView]]]
 
 
 def page_html(
-    kind: NoteType, cards: Sequence[CardView], unproved: Sequence[Problem], warnings: Sequence[str]
+    kind: NoteType,
+    cards: Sequence[CardView],
+    unproved: Sequence[Problem],
+    warnings: Sequence[Problem],
 ) -> str:
     """The whole page: header, problems, then one collapsible section per deck."""
     groups = group_by_deck(cards)
@@ -263,7 +268,7 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _notices(unproved: Sequence[Problem], warnings: Sequence[str]) -> str:
+def _notices(unproved: Sequence[Problem], warnings: Sequence[Problem]) -> str:
     out = []
     if unproved:
         items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in unproved)
@@ -273,7 +278,7 @@ def _notices(unproved: Sequence[Problem], warnings: Sequence[str]) -> str:
             f"<ul>{items}</ul></section>"
         )
     if warnings:
-        items = "".join(f"<li><code>{html.escape(w)}</code></li>" for w in warnings)
+        items = "".join(f"<li><code>{html.escape(str(w))}</code></li>" for w in warnings)
         out.append(f'<section class="pv-notice"><h2>Warnings</h2><ul>{items}</ul></section>')
     return "\n".join(out)
 

@@ -1,4 +1,5 @@
-"""The media stage: the plot of every proved rule, and (on request) every formula as an SVG.
+"""The render stage's media: the plot of every proved rule, and (on request) every formula as an
+SVG.
 
 Plots and formulas are made in the worker pool, one per task, after the cache has answered what
 it can: an unchanged rule is never plotted twice, nor a formula typeset twice. A plot that fails
@@ -9,24 +10,16 @@ that shows it (a formula is never left as raw LaTeX), and nothing is written.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from ankigen.errors import CatalogueError, Problem
 from ankigen.expr.parse import variables
 from ankigen.plumbing import workers
 from ankigen.plumbing.cache import Cache
-from ankigen.records import MediaFile, Rule
+from ankigen.records import MediaFile, Progress, RenderedNote, Rule
 from ankigen.render import mathsvg, plot_media
 from ankigen.render.mathsvg import Formula, MathRenderError, RenderedMath
-from ankigen.render.notes import RenderedNote
-
-if TYPE_CHECKING:
-    from ankigen.build import Options, Progress
-
-PLOT_TIMEOUT = 60.0  # seconds for one plot
 
 
 @dataclass(frozen=True)
@@ -37,35 +30,17 @@ class Plot:
     media: tuple[MediaFile, ...]
 
 
-def render_notes(
-    rules: Sequence[Rule], options: Options, progress: Progress
-) -> tuple[list[RenderedNote], list[str]]:
-    """The notes of proved rules with their plots (unless ``options.plots`` is off) and, with
-    ``options.math == "svg"``, their formulas as images; and the warnings of failed plots."""
-    from ankigen.plumbing.cache import default_cache
-    from ankigen.render.notes import render_note
-
-    cache = default_cache() if options.cache else None
-    plots, warnings = (
-        draw_plots(rules, jobs=options.jobs, cache=cache, progress=progress)
-        if options.plots
-        else ({}, [])
-    )
-    notes = []
-    for rule in rules:
-        plot = plots.get(rule.id)
-        notes.append(render_note(rule, plot.html, plot.media) if plot else render_note(rule))
-    if options.math == "svg":
-        notes = svg_math(
-            notes, rules, cache, jobs=options.jobs, timeout=options.timeout, progress=progress
-        )
-    return notes, warnings
-
-
 def draw_plots(
-    rules: Sequence[Rule], *, jobs: int | None, cache: Cache | None, progress: Progress
-) -> tuple[dict[str, Plot], list[str]]:
-    """The plots of the rules that want one, by rule id, and a warning for each that failed."""
+    rules: Sequence[Rule],
+    *,
+    jobs: int | None,
+    timeout: float,
+    cache: Cache | None,
+    progress: Progress,
+) -> tuple[dict[str, Plot], list[Problem]]:
+    """The plots of the rules that want one, by rule id, and a warning for each that failed.
+    The cache is asked once, here; the workers only draw (``timeout`` seconds each) and the
+    images they return are kept in the cache here."""
     wanted = [rule for rule in rules if plot_media.wants_plot(rule)]
     images: dict[str, plot_media.PlotImage | None] = {}
     missing = []
@@ -75,11 +50,11 @@ def draw_plots(
             missing.append(rule)
         else:
             images[rule.id] = cached
-    warnings: list[str] = []
+    warnings: list[Problem] = []
     progress.stage("plotting", len(missing))
 
     def failed(rule: Rule, reason: str) -> None:
-        warnings.append(f"{rule.location}: rule '{rule.id}': no plot ({reason})")
+        warnings.append(Problem(f"no plot ({reason})", rule.location, rule.id))
 
     if missing:
         # Import matplotlib once here, so that the forked workers start with it loaded.
@@ -87,15 +62,18 @@ def draw_plots(
 
         plots.warm_up()
     drawn = workers.run(
-        functools.partial(_draw, cache=cache),
+        _draw,
         missing,
-        timeout=PLOT_TIMEOUT,
+        timeout=timeout,
         jobs=jobs,
-        on_timeout=lambda rule: failed(rule, f"drawing took longer than {PLOT_TIMEOUT:g} s"),
+        on_timeout=lambda rule: failed(rule, f"drawing took longer than {timeout:g} s"),
         on_failure=failed,
         on_result=lambda _: progress.advance(),
     )
-    images.update((rule.id, result) for rule, result in zip(missing, drawn, strict=True))
+    for rule, image in zip(missing, drawn, strict=True):
+        images[rule.id] = image
+        if image is not None and cache is not None:
+            plot_media.to_cache(rule, cache, image)
     shown = {}
     for rule in wanted:
         found = images.get(rule.id)
@@ -104,7 +82,7 @@ def draw_plots(
     return shown, warnings + _collapsed(wanted, shown)
 
 
-def _collapsed(rules: Sequence[Rule], shown: dict[str, Plot]) -> list[str]:
+def _collapsed(rules: Sequence[Rule], shown: dict[str, Plot]) -> list[Problem]:
     """A warning for each plot that is the same image as an earlier rule's although the two
     rules have different symbols and claims: the values the plot gave the symbols erased what
     the rule is about (SELU with λ = α = 1 is ELU's plot). Two forms of one function have the
@@ -122,18 +100,21 @@ def _collapsed(rules: Sequence[Rule], shown: dict[str, Plot]) -> list[str]:
             and twin.derivative != rule.derivative
         ):
             warnings.append(
-                f"{rule.location}: rule '{rule.id}': its plot is the same image as rule "
-                f"'{twin.id}''s ({twin.location}); give plot: values that show what this rule "
-                "is about"
+                Problem(
+                    f"its plot is the same image as rule '{twin.id}''s ({twin.location}); give "
+                    "plot: values that show what this rule is about",
+                    rule.location,
+                    rule.id,
+                )
             )
     return warnings
 
 
-def _draw(rule: Rule, cache: Cache | None) -> plot_media.PlotImage | None:
-    """Draw one rule's plot in a worker, and keep it in ``cache``."""
+def _draw(rule: Rule) -> plot_media.PlotImage | None:
+    """Draw one rule's plot (in a worker)."""
     from ankigen.render import plots  # numpy, sympy and matplotlib: only when something is drawn
 
-    return plots.plot_rule(rule, cache=cache)
+    return plots.plot_rule(rule)
 
 
 def svg_math(

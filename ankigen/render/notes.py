@@ -22,38 +22,11 @@ it goes on the back, under the answer, in the Answer field.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 from ankigen.expr import latex
 from ankigen.expr.parse import Definition
 from ankigen.plumbing.resources import asset_text
-from ankigen.records import MediaFile, Rule
-
-
-@dataclass(frozen=True)
-class NoteType:
-    """An Anki note type: its fixed identity, its fields in order, and its one card template."""
-
-    id: int
-    name: str
-    fields: tuple[str, ...]
-    template_name: str
-    front: str
-    back: str
-    css: str
-
-
-@dataclass(frozen=True)
-class RenderedNote:
-    """One note, ready to be written: its deck, tags, stable key, field values in order, and
-    the media files its fields refer to."""
-
-    rule_id: str
-    deck: str
-    tags: tuple[str, ...]
-    fields: tuple[str, ...]
-    media: tuple[MediaFile, ...] = ()
-
+from ankigen.records import MediaFile, NoteType, RenderedNote, Rule
 
 # Widths, in em, that formulas are laid out to fit (see the module's docstring): the question and
 # the answer (22 px), a helper's definition (17 px, after "where"), a plot's legend (16 px, after

@@ -22,19 +22,16 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ankigen.expr import latex
-from ankigen.plumbing.cache import Cache, default_cache
 from ankigen.plumbing.resources import asset_text
 from ankigen.records import Rule
 from ankigen.render.plot_data import Curve, PlotData, plot_data
 from ankigen.render.plot_media import (
     STYLE_ASSET,
     PlotImage,
-    from_cache,
     plot_image,
-    to_cache,
     wants_plot,
 )
 
@@ -46,26 +43,13 @@ if TYPE_CHECKING:
 __all__ = ["Curve", "PlotData", "plot_data", "plot_rule", "warm_up"]
 
 
-def plot_rule(
-    rule: Rule, *, cache: Cache | Literal["default"] | None = "default"
-) -> PlotImage | None:
+def plot_rule(rule: Rule) -> PlotImage | None:
     """The plot image of a rule, or None (``plot: false``, a general rule, nothing finite).
-
-    ``cache`` is where rendered images are kept between builds: the user's cache folder by
-    default (see :func:`ankigen.plumbing.cache.default_cache`), another :class:`Cache`, or None
-    for none.
-    """
+    Always drawn: the render stage asks the cache first (see
+    :func:`ankigen.render.media.draw_plots`)."""
     if not wants_plot(rule):
         return None
-    store = default_cache() if cache == "default" else cache
-    if store is not None:
-        cached = from_cache(rule, store)
-        if cached is not None:
-            return cached
-    plot = _render(rule)
-    if plot is not None and store is not None:
-        to_cache(rule, store, plot)
-    return plot
+    return _render(rule)
 
 
 def _render(rule: Rule) -> PlotImage | None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ankigen.plumbing.cache import Cache
 from ankigen.plumbing.keys import content_key, environment
-from ankigen.records import NOT_PROVED, PROVED, REFUTED, Rule, Verdict
+from ankigen.records import Rule, Status, Verdict
 
 
 def verdict_key(rule: Rule) -> str:
@@ -62,7 +62,7 @@ def _verdict(rule_id: str, data: bytes) -> Verdict | None:
         return None
     status, detail, method = entry["status"], entry["detail"], entry["method"]
     if (
-        status not in (PROVED, REFUTED)
+        status not in (Status.PROVED, Status.REFUTED)
         or not isinstance(detail, str)
         or not isinstance(method, str)
     ):
@@ -73,7 +73,7 @@ def _verdict(rule_id: str, data: bytes) -> Verdict | None:
 def remember(rules: Sequence[Rule], verdicts: Sequence[Verdict], store: Cache) -> None:
     """Keep the verdicts that would come out the same next time (not the time-outs)."""
     for rule, verdict in zip(rules, verdicts, strict=True):
-        if verdict.status != NOT_PROVED:
+        if verdict.status != Status.NOT_PROVED:
             method = verdict.method.removesuffix(" (remembered)")
             entry = {"status": verdict.status, "detail": verdict.detail, "method": method}
             store.put(verdict_key(rule), json.dumps(entry, sort_keys=True).encode())

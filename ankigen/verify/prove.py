@@ -27,7 +27,7 @@ import sympy as sp
 
 from ankigen.expr.symbolic import Translator
 from ankigen.plumbing import workers
-from ankigen.records import INVALID, NOT_PROVED, PROVED, REFUTED, Rule, Verdict
+from ankigen.records import Rule, Status, Verdict
 from ankigen.verify.casesplit import prove_equal
 from ankigen.verify.refuter import Refuter
 
@@ -42,10 +42,12 @@ def verify_rules(
     """Verify every rule, each in a worker process with ``timeout`` seconds, in the rules' order."""
 
     def out_of_time(rule: Rule) -> Verdict:
-        return Verdict(rule.id, NOT_PROVED, f"not proved within the time limit of {timeout:g} s")
+        return Verdict(
+            rule.id, Status.NOT_PROVED, f"not proved within the time limit of {timeout:g} s"
+        )
 
     def crashed(rule: Rule, reason: str) -> Verdict:
-        return Verdict(rule.id, NOT_PROVED, f"not proved: the proof stopped ({reason})")
+        return Verdict(rule.id, Status.NOT_PROVED, f"not proved: the proof stopped ({reason})")
 
     return tuple(
         workers.run(
@@ -73,47 +75,47 @@ def prove(rule: Rule) -> Verdict:
     claim = translate.expr(rule.derivative)
     problem = _undefined(function, "function") or _undefined(claim, "claim")
     if problem:
-        return Verdict(rule.id, INVALID, problem)
+        return Verdict(rule.id, Status.INVALID, problem)
     truth = sp.diff(function, variable)
 
     refuter = Refuter(rule, claim, truth, function)
     problem = refuter.undefined_everywhere()
     if problem:
-        return Verdict(rule.id, INVALID, problem)
+        return Verdict(rule.id, Status.INVALID, problem)
     counterexample = refuter.sample(refuter.nice_points())
     if counterexample is not None:
-        return Verdict(rule.id, REFUTED, counterexample)
+        return Verdict(rule.id, Status.REFUTED, counterexample)
     bounds = translate.bounds(function.free_symbols | claim.free_symbols)
     proof = prove_equal(claim, truth, function, bounds, variable)
     if proof.witness is not None:  # a region where they differ, found by the case split
         counterexample = refuter.disagreement(proof.witness)
         if counterexample is not None:
-            return Verdict(rule.id, REFUTED, counterexample)
+            return Verdict(rule.id, Status.REFUTED, counterexample)
     counterexample = refuter.sample(refuter.spread_points(proof.regions))
     if counterexample is None:
         on_kinks = map(refuter.kink_disagreement, refuter.kink_points(proof.regions))
         counterexample = next((c for c in on_kinks if c is not None), None)
     if counterexample is not None:
-        return Verdict(rule.id, REFUTED, counterexample)
+        return Verdict(rule.id, Status.REFUTED, counterexample)
     if refuter.compared == 0:
         return Verdict(
             rule.id,
-            NOT_PROVED,
+            Status.NOT_PROVED,
             "not proved: the derivative has no real value at any point tested, so nothing "
             "could be compared; give the function's domain with assume: (such as 'x > 0')",
         )
     if proof.method is None:
-        return Verdict(rule.id, NOT_PROVED, f"not proved: {proof.reason}")
+        return Verdict(rule.id, Status.NOT_PROVED, f"not proved: {proof.reason}")
     if refuter.unverifiable is not None:
-        return Verdict(rule.id, NOT_PROVED, f"not proved: {refuter.unverifiable}")
+        return Verdict(rule.id, Status.NOT_PROVED, f"not proved: {refuter.unverifiable}")
     untested = refuter.untested(proof.regions)
     if untested is not None:
         return Verdict(
             rule.id,
-            NOT_PROVED,
+            Status.NOT_PROVED,
             f"not proved: no point could be found where {untested} to check the claim there",
         )
-    return Verdict(rule.id, PROVED, method=proof.method)
+    return Verdict(rule.id, Status.PROVED, method=proof.method)
 
 
 def _undefined(expr: sp.Expr, what: str) -> str | None:

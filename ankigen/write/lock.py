@@ -1,22 +1,12 @@
-"""The lock file: ankigen's memory across builds, so that modification times move exactly when
-content changes.
+"""The lock policy: modification times that move exactly when content changes.
 
 Anki's importer updates an existing note only when the incoming note's modification time is
 newer than the one it has, and matches note types by id, field names and template names. So each
 build must give an unchanged note its old time (or a learner's own edit would be overwritten at
 every import) and a changed note a newer one (or the edit would never arrive). The lock file,
 kept beside the catalogue and committed with it, records for every rule the hash of what its note
-contained and the time that content first appeared, and the same for the note type:
-
-.. code-block:: json
-
-    {
-      "format": 1,
-      "note_type": {"id": 1782146305, "fields": ["Id", "..."], "templates": ["Derivative"],
-                    "hash": "…", "modified": 1764115200},
-      "notes": {"sigmoid": {"hash": "…", "modified": 1764115200,
-                            "deck": "Derivatives for ML::Activation functions"}}
-    }
+contained and the time that content first appeared, and the same for the note type (the file
+itself: :mod:`ankigen.write.lockfile`).
 
 The bundled catalogue ships with its own lock, the times of the published deck. It is a
 *reference*: read, never written. A build that includes the bundled rules gives each of them its
@@ -25,63 +15,30 @@ that learners who re-import an unchanged bundled deck see nothing updated; the u
 records only what differs from the reference (the user's own rules, and bundled notes built
 differently, e.g. without plots).
 
-New changes get the time ``SOURCE_DATE_EPOCH`` (if set) or now, and always a time later than
-the previous one of the same note. Every time, given or read, must lie in
-:data:`EARLIEST` .. :data:`LATEST`: Anki's note ids are made from it (0 gives note id 0, which
-Anki reports as an inconsistent state), and a time in milliseconds or far in the future would make
-Anki skip every later update of the note.
-
-A lock file is read as hostile input: at most :data:`MAX_LOCK_BYTES`, only from a regular file,
-strict JSON (no ``NaN``, ``Infinity`` or fractions), every value checked for its type and range.
-A lock that fails is reported with its path and what is wrong, and nothing is built.
+A build gathers everything first; :func:`plan` then decides every note's time and refuses a
+note type change that would break learners' notes, before anything is written.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import json
-import os
-import re
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ankigen.errors import CatalogueError, Location, Problem, UsageError
-from ankigen.plumbing.files import read_regular_file, write_atomically
-from ankigen.render.notes import NoteType, RenderedNote
-
-LOCK_NAME = "ankigen.lock"
-FORMAT = 1
-MAX_LOCK_BYTES = 16 * 1024 * 1024  # about 80,000 rules; the bundled lock is 25 kB for 110
-EARLIEST = 946_684_800  # 2000-01-01, before which no Anki deck was made (Anki dates from 2006)
-LATEST = 4_102_444_800  # 2100-01-01; a time in milliseconds (now about 1.7e12) is far above it
-_MAX_ID = 2**63 - 1  # Anki's ids are signed 64-bit integers
+from ankigen.errors import NoteTypeChangeError, OutputError, Problem
+from ankigen.records import NoteType, Rendered, RenderedNote
+from ankigen.write.lockfile import Lock, NoteStamp, NoteTypeStamp, write_lock
+from ankigen.write.package import Times
 
 
 @dataclass(frozen=True)
-class NoteStamp:
-    """What a note contained at the last build (as a hash), since when, and in which deck."""
+class Moved:
+    """A rule whose note is in another deck than at the last build."""
 
-    hash: str
-    modified: int
-    deck: str
-
-
-@dataclass(frozen=True)
-class NoteTypeStamp:
-    id: int
-    fields: tuple[str, ...]
-    templates: tuple[str, ...]
-    hash: str
-    modified: int
-
-
-@dataclass(frozen=True)
-class Lock:
-    note_type: NoteTypeStamp | None = None
-    notes: dict[str, NoteStamp] = field(default_factory=dict)
+    rule_id: str
+    old_deck: str
+    new_deck: str
 
 
 @dataclass(frozen=True)
@@ -91,7 +48,7 @@ class Changes:
     new: tuple[str, ...]
     updated: tuple[str, ...]
     removed: tuple[str, ...]
-    moved: tuple[tuple[str, str, str], ...]  # (rule id, old deck, new deck)
+    moved: tuple[Moved, ...]
     note_type_updated: bool
     note_type_incompatible: str | None  # why learners' notes would become "conflicting"
 
@@ -99,247 +56,88 @@ class Changes:
     def any(self) -> bool:
         return bool(self.new or self.updated or self.removed or self.note_type_updated)
 
-
-def read_lock(path: Path) -> Lock:
-    """The lock at ``path``; an empty one if there is no file yet.
-
-    Raises :class:`CatalogueError`, located at ``path``, if it cannot be read or is not a valid
-    lock (see the module's docstring).
-    """
-    try:
-        raw = read_regular_file(path, MAX_LOCK_BYTES)
-    except FileNotFoundError:
-        return Lock()
-    except OSError as error:
-        problem = f"cannot read the lock file: {error.strerror or error}"
-        raise CatalogueError([Problem(problem, Location(path))]) from None
-    try:
-        return _lock(_parse(raw))
-    except _Invalid as error:
-        raise CatalogueError(
-            [
-                Problem(
-                    f"not a valid ankigen lock file: {error.message}; restore it from version "
-                    "control, or delete it to start afresh (every note will then count as "
-                    "changed once)",
-                    Location(path, error.line),
-                )
-            ]
-        ) from None
-
-
-def write_lock(path: Path, lock: Lock) -> None:
-    """Write the lock atomically, as sorted, indented JSON that diffs well in version control."""
-    data = {
-        "format": FORMAT,
-        "note_type": None
-        if lock.note_type is None
-        else {
-            "id": lock.note_type.id,
-            "fields": list(lock.note_type.fields),
-            "templates": list(lock.note_type.templates),
-            "hash": lock.note_type.hash,
-            "modified": lock.note_type.modified,
-        },
-        "notes": {
-            rule_id: {"hash": n.hash, "modified": n.modified, "deck": n.deck}
-            for rule_id, n in sorted(lock.notes.items())
-        },
-    }
-    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    write_atomically(path, text.encode("utf-8"), what="lock file", mode=0o644)
-
-
-def change_time() -> int:
-    """The time given to new changes: ``SOURCE_DATE_EPOCH`` when set, else now.
-
-    Raises :class:`UsageError` if it is not whole seconds from :data:`EARLIEST` to
-    :data:`LATEST` (a clock that is wrong, milliseconds, a typo).
-    """
-    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not fixed:
-        now = int(time.time())
-        if not EARLIEST <= now <= LATEST:
-            raise UsageError(
-                f"the system clock says {_date(now)}, outside {_WINDOW}: set the clock, or set "
-                "SOURCE_DATE_EPOCH to the time the changes of this build should get"
+    def warnings(self) -> tuple[Problem, ...]:
+        """What an author should know before publishing: renamed decks (one warning each, not
+        one per rule), removed rules, and a note type change that breaks learners' notes."""
+        moves: dict[tuple[str, str], list[str]] = {}
+        for move in self.moved:
+            moves.setdefault((move.old_deck, move.new_deck), []).append(move.rule_id)
+        warnings = [
+            f"{_rules(ids)} moved from deck '{old}' to '{new}': Anki does not move cards on "
+            f"import, so learners' existing cards stay in '{old}' (a learner who renames that "
+            f"deck to '{new}' before importing keeps them together)"
+            for (old, new), ids in moves.items()
+        ]
+        if self.removed:
+            warnings.append(
+                "rules removed since the last build: " + ", ".join(self.removed) + "; their "
+                "notes stay in learners' collections (Anki never deletes notes on import)"
             )
-        return now
-    if not re.fullmatch(r"[0-9]{1,20}", fixed):
-        shown = fixed if len(fixed) <= 40 else fixed[:37] + "..."
-        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {shown!r}")
-    seconds = int(fixed)
-    if not EARLIEST <= seconds <= LATEST:
-        hint = (
-            f" ({seconds} looks like milliseconds: {seconds // 1000} is {_date(seconds // 1000)})"
-            if EARLIEST <= seconds // 1000 <= LATEST
-            else ""
-        )
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH={fixed} is outside {_WINDOW}{hint}: Anki would reject the notes "
-            "or ignore their later updates"
-        )
-    return seconds
-
-
-def _date(seconds: int) -> str:
-    """``2023-11-14``, or the seconds themselves if no calendar has that day."""
-    try:
-        return datetime.datetime.fromtimestamp(seconds, datetime.UTC).date().isoformat()
-    except (OverflowError, OSError, ValueError):
-        return f"{seconds} s after 1970"
-
-
-_WINDOW = f"the times ankigen accepts, {_date(EARLIEST)} ({EARLIEST}) to {_date(LATEST)} ({LATEST})"
-
-
-# --- reading a lock file, which may be anything ----------------------------------------------
-
-
-class _Invalid(Exception):
-    """What is wrong with a lock file, and on which line when the JSON itself is broken."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+        if self.note_type_incompatible:
+            warnings.append(f"{self.note_type_incompatible}: learners' notes will be 'conflicting'")
+        return tuple(Problem(warning) for warning in warnings)
 
 
 @dataclass(frozen=True)
-class _BadNumber:
-    """A number JSON allows but a lock never holds (``1.5``, ``1e400``, ``Infinity``, ``NaN``,
-    a hundred digits), kept as written so that the check of its key can name it."""
+class Plan:
+    """What a build is about to write: every stamp (the times the deck gets) and what changed
+    since the last build."""
 
-    text: str
+    stamped: Lock
+    changes: Changes
+
+    def times(self) -> Times:
+        assert self.stamped.note_type is not None  # update() always stamps the note type
+        notes = {rule_id: stamp.modified for rule_id, stamp in self.stamped.notes.items()}
+        return Times(self.stamped.note_type.modified, notes)
 
 
-def _parse(raw: bytes) -> object:
-    """The JSON value of the file, with numbers that cannot be a lock's as :class:`_BadNumber`."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise _Invalid(f"not UTF-8 text (byte 0x{raw[error.start]:02x})", line) from None
-    try:
-        return json.loads(
-            text,
-            parse_float=_BadNumber,
-            parse_constant=_BadNumber,
-            parse_int=lambda digits: int(digits) if len(digits) <= 20 else _BadNumber(digits),
-            object_pairs_hook=_object_without_duplicates,
+def plan(
+    previous: Lock,
+    reference: Lock | None,
+    rendered: Rendered,
+    now: int,
+    *,
+    partial: bool,
+    allow_note_type_change: bool,
+) -> Plan:
+    """Stamp every note of this build against the last one (``previous``) and the published
+    bundled deck (``reference``). ``partial``: only part of the catalogue was selected, so the
+    rules left out keep their stamps. Raises :class:`NoteTypeChangeError` for a note type change
+    that would leave learners' notes "conflicting", unless ``allow_note_type_change``."""
+    stamped, changes = update(previous, rendered.note_type, rendered.notes, now, reference)
+    if partial:
+        stamped, changes = keep_unselected(previous, stamped, changes)
+    if changes.note_type_incompatible and not allow_note_type_change:
+        raise NoteTypeChangeError(
+            f"refusing to build: {changes.note_type_incompatible}. Learners' existing notes would "
+            "become 'conflicting' in Anki and never update again. If that is really meant, build "
+            "with --allow-note-type-change."
         )
-    except json.JSONDecodeError as error:
-        raise _Invalid(
-            f"JSON syntax error: {error.msg} (column {error.colno})", error.lineno
-        ) from None
-    except RecursionError:
-        raise _Invalid("the JSON is nested too deeply") from None
+    return Plan(stamped, changes)
 
 
-def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result: dict[str, object] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Invalid(f"the key {key!r} appears twice in one object")
-        result[key] = value
-    return result
-
-
-def _lock(data: object) -> Lock:
-    top = _object(data, "the file")
-    if "format" not in top:
-        raise _Invalid("the file has no key 'format'")
-    version = top["format"]  # checked first: another format may have other keys
-    if not (type(version) is int and version == FORMAT):
-        raise _Invalid(f"'format' is {_shown(version)}; this ankigen reads format {FORMAT}")
-    top = _object(data, "the file", ("format", "note_type", "notes"))
-    kind = top["note_type"]
-    note_type = None if kind is None else _note_type_stamp(kind)
-    notes = _object(top["notes"], "'notes'")
-    return Lock(
-        note_type,
-        {rule_id: _note_stamp(stamp, f"notes.{rule_id}") for rule_id, stamp in notes.items()},
-    )
-
-
-def _note_type_stamp(value: object) -> NoteTypeStamp:
-    keys = ("id", "fields", "templates", "hash", "modified")
-    kind = _object(value, "'note_type'", keys)
-    return NoteTypeStamp(
-        _whole(kind["id"], "note_type.id", 1, _MAX_ID),
-        _texts(kind["fields"], "note_type.fields"),
-        _texts(kind["templates"], "note_type.templates"),
-        _hash(kind["hash"], "note_type.hash"),
-        _time(kind["modified"], "note_type.modified"),
-    )
-
-
-def _note_stamp(value: object, where: str) -> NoteStamp:
-    stamp = _object(value, where, ("hash", "modified", "deck"))
-    return NoteStamp(
-        _hash(stamp["hash"], f"{where}.hash"),
-        _time(stamp["modified"], f"{where}.modified"),
-        _text(stamp["deck"], f"{where}.deck"),
-    )
-
-
-def _object(value: object, where: str, keys: Sequence[str] | None = None) -> dict[str, object]:
-    """``value`` as a JSON object; with ``keys``, exactly those keys."""
-    if not isinstance(value, dict):
-        raise _Invalid(f"{where} must be a JSON object, not {_shown(value)}")
-    if keys is not None:
-        for key in keys:
-            if key not in value:
-                raise _Invalid(f"{where} has no key {key!r}")
-        for key in value:
-            if key not in keys:
-                raise _Invalid(f"{where} has an unknown key {key!r}")
-    return value
-
-
-def _whole(value: object, where: str, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:  # bool is an int: refuse true
-        raise _Invalid(f"{where} must be a whole number from {low} to {high}, not {_shown(value)}")
-    return value
-
-
-def _time(value: object, where: str) -> int:
-    if type(value) is not int or not EARLIEST <= value <= LATEST:
-        raise _Invalid(f"{where} must be whole seconds within {_WINDOW}, not {_shown(value)}")
-    return value
-
-
-def _text(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(f"{where} must be text, not {_shown(value)}")
-    return value
-
-
-def _texts(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise _Invalid(f"{where} must be a list of names, not {_shown(value)}")
-    return tuple(_text(item, f"{where}[{i}]") for i, item in enumerate(value))
-
-
-def _hash(value: object, where: str) -> str:
-    if not (isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value)):
-        raise _Invalid(
-            f"{where} must be a SHA-256 hash (64 hexadecimal digits), not {_shown(value)}"
+def record(path: Path, plan: Plan, previous: Lock, reference: Lock | None) -> Problem | None:
+    """Write what the lock at ``path`` must now hold, once the deck is written; a lock that
+    cannot be written is a warning, not an error, for the deck is already there."""
+    recorded = beyond(plan.stamped, reference)
+    if recorded == previous:
+        return None
+    try:
+        write_lock(path, recorded)
+    except OutputError as error:
+        return Problem(
+            f"{error.format_message()}; the next build will count this build's changes as new again"
         )
-    return value
+    return None
 
 
-def _shown(value: object) -> str:
-    """A value as the message shows it: JSON, shortened."""
-    if isinstance(value, _BadNumber):
-        text = value.text
-    elif isinstance(value, dict):
-        text = "an object"
-    elif isinstance(value, list):
-        text = "a list"
-    else:
-        text = json.dumps(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _rules(ids: Sequence[str]) -> str:
+    """'rule 'a'', or 'rules 'a', 'b' and 'c'' for a message."""
+    quoted = [f"'{rule_id}'" for rule_id in ids]
+    if len(quoted) == 1:
+        return f"rule {quoted[0]}"
+    return f"rules {', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def note_hash(note: RenderedNote) -> str:
@@ -380,7 +178,7 @@ def update(
             updated.append(note.rule_id)
         last = mine or published
         if last is not None and last.deck != note.deck:
-            moved.append((note.rule_id, last.deck, note.deck))
+            moved.append(Moved(note.rule_id, last.deck, note.deck))
         stamps[note.rule_id] = NoteStamp(digest, when, note.deck)
     removed = tuple(sorted(set(lock.notes) - set(stamps)))
 

@@ -36,8 +36,7 @@ from pathlib import Path
 import genanki
 
 from ankigen.plumbing.files import replace_atomically
-from ankigen.records import MediaFile
-from ankigen.render.notes import NoteType, RenderedNote
+from ankigen.records import MediaFile, NoteType, RenderedNote
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold: no wall clock
 
