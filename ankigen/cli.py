@@ -17,7 +17,6 @@ import click
 
 from ankigen import __version__
 from ankigen.build import CheckReport
-from ankigen.errors import UsageError
 from ankigen.records import MathMode, Options, Status
 
 _folders = click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
@@ -31,14 +30,15 @@ _timeout = click.option(
     type=click.FloatRange(min=0.1),
     default=Options.timeout,
     show_default=True,
-    help="Seconds allowed to prove one derivative, or to typeset one formula as SVG.",
+    help="Seconds allowed for each proof, each plot and each formula typeset as SVG.",
 )
 _jobs = click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes for the proofs [default: one per core].",
+    help="Worker processes for the proofs, the plots and the SVG formulas [default: one per "
+    "core].",
 )
 
 
@@ -373,88 +373,9 @@ def new(
     written; a refused rule leaves the file unchanged. At a terminal, the field at fault is
     asked for again (with its last answer to edit) and the others are kept.
     """
-    from ankigen.commands.new import NewRule, add_rule
-    from ankigen.errors import RuleNotWrittenError
+    from ankigen.commands.asking import Given, add_asking
 
-    ask = None in (path, rule_id, name, function, derivative, context)
-
-    def field(value: str | None, prompt: str, default: str | None = None) -> str:
-        if value is not None or not ask:
-            return value or default or ""
-        return _prompt(prompt, default)
-
-    path = Path(field(str(path) if path else None, "Catalogue file"))
-    if deck is None and ask and not path.exists():
-        deck = field(None, _PROMPTS["deck"])
-    answers = {
-        "id": field(rule_id, _PROMPTS["id"]),
-        "name": field(name, _PROMPTS["name"]),
-        "function": field(function, _PROMPTS["function"]),
-        "derivative": field(derivative, _PROMPTS["derivative"]),
-        "variable": field(variable, _PROMPTS["variable"], "x"),
-        "context": field(context, _PROMPTS["context"]),
-    }
-    lists = {  # as given: an option's value is one item, whatever it holds
-        "tags": tags or tuple(field(None, _PROMPTS["tags"], "").split()),
-        "assume": assume,
-    }
-    answers["source"] = field(source, _PROMPTS["source"], "")
-    while True:
-        rule = NewRule(
-            id=answers["id"],
-            name=answers["name"],
-            function=answers["function"],
-            derivative=answers["derivative"],
-            variable=answers["variable"],
-            context=answers["context"],
-            tags=lists["tags"],
-            assume=lists["assume"],
-            source=answers["source"] or None,
-        )
-        try:
-            added = add_rule(path, rule, deck, timeout)
-            break
-        except RuleNotWrittenError as error:
-            if not (ask and sys.stdin.isatty()) or error.field not in _PROMPTS:
-                raise  # a script, or nothing one answer can fix: exit with the message
-            error.show()
-            if error.field == "deck":
-                deck = _prompt(_PROMPTS["deck"], deck)
-            elif error.field in lists:  # tags by spaces, assumptions by commas
-                separator = " " if error.field == "tags" else ", "
-                answer = _prompt(_PROMPTS[error.field], separator.join(lists[error.field]))
-                items = answer.split() if error.field == "tags" else answer.split(",")
-                lists[error.field] = tuple(item.strip() for item in items if item.strip())
-            else:
-                answers[error.field] = _prompt(_PROMPTS[error.field], answers[error.field])
+    given = Given(path, deck, rule_id, name, function, derivative, variable, context, source)
+    added = add_asking(given, tags, assume, timeout)
     done = "created the file and added" if added.created else "added"
     click.echo(f"{done} rule '{added.rule.id}' at {added.rule.location}: {added.verdict.status}")
-
-
-_PROMPTS = {  # the fields of ankigen new, as its prompts name them
-    "deck": "Deck of the new file",
-    "id": "Id",
-    "name": "Name",
-    "function": "Function",
-    "derivative": "Derivative",
-    "variable": "Variable",
-    "context": "Why it matters in ML",
-    "tags": "Tags (separated by spaces)",
-    "assume": "Assumptions such as x > 0 (separated by commas)",
-    "source": "Source",
-}
-
-
-def _prompt(prompt: str, default: str | None = None) -> str:
-    """One answer from standard input; its end is a usage error (exit 2), never a hang."""
-    try:
-        return str(click.prompt(prompt, default=default, show_default=bool(default)))
-    except click.Abort as abort:
-        # click turns the end of standard input into Abort, like Ctrl-C; it is a usage error.
-        if isinstance(abort.__context__, EOFError):
-            click.echo(err=True)  # end the prompt's line
-            raise UsageError(
-                f"no answer for {prompt!r}: standard input ended; nothing was written "
-                "(give the rule's fields as options to run without prompts)"
-            ) from None
-        raise
