@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from anki_web import CHROMIUM, chromium_command
 
-from ankigen.build import Options, load
+from ankigen.build import load
 from ankigen.commands import preview
 from ankigen.commands.preview import (
     CardView,
@@ -34,7 +34,7 @@ from ankigen.commands.preview import (
 )
 from ankigen.errors import Location, OutputError, Problem
 from ankigen.plumbing import files
-from ankigen.records import MediaFile
+from ankigen.records import MediaFile, Options
 from ankigen.render.notes import note_type, render_note
 from ankigen.render.plot_media import wants_plot
 
@@ -138,10 +138,12 @@ def test_a_preview_shows_the_proved_rules_and_lists_the_unproved_at_the_top(
 def test_a_page_with_no_proved_rule_still_says_what_is_wrong() -> None:
     """Nothing to show is shown as such: the counts and the located problem, no deck."""
     problem = Problem("derivative is wrong", Location(Path("a.yaml"), 3), "cube")
-    page = preview.page_html(note_type(), [], [problem], ["a.yaml:3: rule 'x': no plot"])
+    warning = Problem("no plot", Location(Path("a.yaml"), 3), "x")
+    page = preview.page_html(note_type(), [], [problem], [warning])
     assert "0 cards in 0 decks; 1 rule not proved, not shown" in page
     assert "a.yaml:3: rule &#x27;cube&#x27;: derivative is wrong" in page
     assert "<h2>Warnings</h2>" in page
+    assert "a.yaml:3: rule &#x27;x&#x27;: no plot" in page
     assert 'class="pv-deck"' not in page
 
 
