@@ -16,16 +16,9 @@ from click.testing import Result
 
 from ankigen.commands.schema import SCHEMA_PATH, catalogue_schema, schema_text
 from ankigen.errors import CatalogueError
-from ankigen.load.catalogue import (
-    FILE_KEYS,
-    FILE_REQUIRED,
-    PLOT_KEYS,
-    RULE_ID,
-    RULE_KEYS,
-    RULE_REQUIRED,
-    TAG,
-    load_catalogue,
-)
+from ankigen.load.catalogue import FILE_KEYS, FILE_REQUIRED, load_catalogue
+from ankigen.load.fields import TAG
+from ankigen.load.rules import PLOT_KEYS, RULE_ID, RULE_KEYS, RULE_REQUIRED
 from ankigen.plumbing.resources import bundled_catalogue
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,8 @@ import pytest
 
 from ankigen.errors import Location
 from ankigen.expr.parse import Call, Definition, Scope, Var, parse_expression, parse_signature
-from ankigen.load.catalogue import load_catalogue, parse_assumption
+from ankigen.load.assumptions import parse_assumption
+from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Assumption, Rule, Status, Verdict
 from ankigen.verify.prove import prove, verify_rules
 

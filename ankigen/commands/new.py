@@ -48,7 +48,9 @@ from ankigen.errors import (
     RuleRefusedError,
     UsageError,
 )
-from ankigen.load.catalogue import VARIABLE_UNUSED, load_catalogue, read_catalogue_file
+from ankigen.load.catalogue import load_catalogue
+from ankigen.load.rules import VARIABLE_UNUSED
+from ankigen.load.yamlfile import read_catalogue_file
 from ankigen.plumbing.files import write_atomically
 from ankigen.plumbing.resources import schema_file
 from ankigen.records import Checked, Rule, Status, Verdict

@@ -1,6 +1,6 @@
 """The JSON Schema (draft 2020-12) of a catalogue file, for editors and other tools.
 
-It is built from the constants the loader checks with (:mod:`ankigen.load.catalogue`): the same
+It is built from the constants the loader checks with (:mod:`ankigen.load`): the same
 keys, required keys, id, tag and assumption patterns and length limits, so the two cannot drift
 apart unnoticed (a key the loader knows but this module does not describe is an error here). A copy
 is kept in the repository as ``schema/ankigen-catalogue.schema.json``; regenerate it with ``ankigen
@@ -18,19 +18,10 @@ import json
 from typing import Any
 
 from ankigen.expr.parse import MAX_LENGTH, VARIABLE_NAME
-from ankigen.load.catalogue import (
-    ASSUMPTION,
-    FILE_KEYS,
-    FILE_REQUIRED,
-    MAX_CONTEXT,
-    MAX_NAME,
-    MAX_PLOT_NUMBER,
-    PLOT_KEYS,
-    RULE_ID,
-    RULE_KEYS,
-    RULE_REQUIRED,
-    TAG,
-)
+from ankigen.load.assumptions import ASSUMPTION
+from ankigen.load.catalogue import FILE_KEYS, FILE_REQUIRED
+from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, TAG
+from ankigen.load.rules import MAX_PLOT_NUMBER, PLOT_KEYS, RULE_ID, RULE_KEYS, RULE_REQUIRED
 
 SCHEMA_PATH = "schema/ankigen-catalogue.schema.json"  # the repository's copy
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

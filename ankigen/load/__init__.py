@@ -2,8 +2,11 @@
 checked rules out (nothing is proved here). Every mistake of every file is collected and raised
 once, as a :class:`~ankigen.errors.CatalogueError`.
 
-Modules: :mod:`~ankigen.load.yamlfile` reads YAML keeping each value's line;
-:mod:`~ankigen.load.catalogue` checks the format and builds the rules;
+Modules, in import order: :mod:`~ankigen.load.yamlfile` reads a file's YAML safely, keeping
+each value's line; :mod:`~ankigen.load.fields` checks single values of the format (keys, text,
+tags); :mod:`~ankigen.load.assumptions` reads a rule's ``assume:``; :mod:`~ankigen.load.rules`
+checks one rule and builds its :class:`~ankigen.records.Rule`; :mod:`~ankigen.load.catalogue`
+reads the folders' files (deck, ``define:``, rules, ids unique across files);
 :mod:`~ankigen.load.select` keeps the rules that ``--tag`` and ``--deck`` ask for.
 """
 
