@@ -513,3 +513,15 @@ def test_math_and_lookalikes_of_refused_commands_are_accepted(
     """Commands are read as TeX reads them: ``\\\\href`` is a line break and a word."""
     folder = make_catalogue(good=good(context=f"    context: {text}"))
     assert load_one(folder).context == text.strip("'")
+
+
+@pytest.mark.parametrize(
+    ("written", "enabled"),
+    [("true", True), ("Yes", True), ("YES", True), ("On", True), ("ON", True), ("off", False)],
+)
+def test_plot_takes_every_yaml_spelling_of_true_and_false(
+    make_catalogue: MakeCatalogue, written: str, enabled: bool
+) -> None:
+    """YAML 1.1 reads Yes, YES, On and ON as true: they must not turn the plot off."""
+    rule = load_one(make_catalogue(a=GOOD + f"    plot: {written}\n"))
+    assert rule.plot.enabled is enabled

@@ -143,7 +143,7 @@ def _plot(check: Checker, value: Value | None, variable: str, rule_id: str | Non
     if value is None:
         return PlotSettings()
     if value.tag == "bool":
-        return PlotSettings(enabled=value.data in ("true", "True", "TRUE", "yes", "on"))
+        return PlotSettings(enabled=value.data.lower() in ("true", "yes", "on"))  # YAML 1.1 spellings
     if not isinstance(value.data, dict):
         check.problem(
             f"'plot' must be false or a mapping (x, y, values), not {value.kind()}",
