@@ -259,7 +259,7 @@ def _setting(problem: MatrixProblem, sizes: dict[str, int]) -> _Setting:
     """Builds everything at ``sizes`` except the derivative (its layout needs every size)."""
     where = ", ".join(f"{d} = {s}" for d, s in sizes.items())
     plain = {n: _entries(n, s, sizes, {}) for n, s in problem.shapes.items()}
-    flags = _sign_flags(_relations(problem.conditions, plain, where))
+    flags = _sign_flags(_relations(problem.conditions, plain, where), where)
     env = {n: _entries(n, s, sizes, flags) for n, s in problem.shapes.items()}
     function = _build(problem.function, env, "function", where)
     claim = _build(problem.claim, env, "claim", where)
@@ -281,7 +281,7 @@ def _setting(problem: MatrixProblem, sizes: dict[str, int]) -> _Setting:
 def _with_derivative(setting: _Setting, problem: MatrixProblem, vector: bool) -> _Setting:
     variable = _as_matrix(setting.env[problem.variable], "variable")
     done = replace(setting, truth=_derivative(setting.function, variable, vector))
-    _check_values(done, problem)
+    _check_values(done, problem, vector)
     return done
 
 
@@ -301,18 +301,17 @@ def _build(builder: Builder, env: Env, what: str, where: str) -> sp.ImmutableMat
     return value
 
 
-def _check_values(setting: _Setting, problem: MatrixProblem) -> None:
+def _check_values(setting: _Setting, problem: MatrixProblem, vector: bool) -> None:
     """The claim has the layout's shape, and the derivative has a value."""
     claim, truth = setting.claim, setting.truth
     if claim.shape != truth.shape:
-        shape = list(problem.shapes[problem.variable])
+        shape = problem.shapes[problem.variable]
         raise _Stop(
             "invalid",
             f"the claim has the wrong shape{' at ' + setting.where if setting.where else ''}: it "
             f"is {claim.rows}×{claim.cols}, but the derivative of this "
-            f"{'vector' if setting.function.rows > 1 else 'function'} by "
-            f"{problem.variable} {shape} is {truth.rows}×{truth.cols} there "
-            f"({_layout_words(setting.function.rows > 1, len(shape))})",
+            f"{'vector' if vector else 'scalar'} by {problem.variable} [{', '.join(shape)}] is "
+            f"{truth.rows}×{truth.cols} there ({_layout_words(vector, len(shape))})",
         )
     if truth.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise _Stop("invalid", f"the derivative is undefined at {setting.where}")
@@ -360,10 +359,14 @@ _SIGN_FLAGS = {
 _REVERSED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "!=": "!="}
 
 
-def _sign_flags(relations: Sequence[tuple[sp.Basic, str]]) -> dict[str, dict[str, bool]]:
-    """sympy's sign assumptions that relations like ``x[1] > 0`` or ``0 < lam`` state exactly."""
+def _sign_flags(
+    relations: Sequence[tuple[sp.Basic, str]], where: str
+) -> dict[str, dict[str, bool]]:
+    """sympy's sign assumptions that relations like ``x[1] > 0`` or ``0 < lam`` state exactly;
+    stops where they contradict each other (``det(X) > 0`` and ``det(X) < 0`` at size 1)."""
     flags: dict[str, dict[str, bool]] = {}
-    for relation, _ in relations:
+    texts: dict[str, list[str]] = {}
+    for relation, text in relations:
         if not isinstance(relation, Relational) or relation.rel_op not in _SIGN_FLAGS:
             continue
         if relation.rhs == 0 and isinstance(relation.lhs, sp.Symbol):
@@ -373,6 +376,17 @@ def _sign_flags(relations: Sequence[tuple[sp.Basic, str]]) -> dict[str, dict[str
         else:
             continue
         flags.setdefault(symbol.name, {})[_SIGN_FLAGS[op]] = True
+        texts.setdefault(symbol.name, []).append(text)
+    for name, stated in flags.items():
+        try:
+            sp.Symbol(name, real=True, **stated)
+        except sp.core.facts.InconsistentAssumptions:
+            conditions = " and ".join(f"'{t}'" for t in dict.fromkeys(texts[name]))
+            raise _Stop(
+                "not proved",
+                f"not proved: no point found{' at ' + where if where else ''} where "
+                f"{conditions} hold: they contradict each other for {name}",
+            ) from None
     return flags
 
 
@@ -533,8 +547,8 @@ def _prove_entries(setting: _Setting) -> None:
         _refute(setting, _rng("more " + setting.where), EXTRA_POINTS)
         raise _Stop(
             "not proved",
-            f"not proved: sympy could not reduce {_entry(setting, index)} of the claim minus the "
-            f"derivative to 0{' at ' + setting.where if setting.where else ''} "
+            f"not proved: sympy could not reduce {_entry(setting, index)} minus the derivative "
+            f"to 0{' at ' + setting.where if setting.where else ''} "
             f"({_short(sp.expand(difference))}), and no point tried disagreed",
         )
 
@@ -569,8 +583,10 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[_Setting]) -> bool:
     env = {n: _symbolic(n, s, dims, settings[0].env[n]) for n, s in problem.shapes.items()}
     try:
         function, claim = problem.symbolic_function(env), problem.symbolic_claim(env)
+        if getattr(function, "shape", None) == (1, 1):
+            function = sp.Trace(function)  # sympy differentiates a trace; a 1×1 product, not always
         derivative = sp.diff(function, env[problem.variable])
-        if settings[0].truth.shape != settings[0].claim.shape or derivative.has(sp.Derivative):
+        if derivative.has(sp.Derivative):
             return False
         if any(s.function.rows > 1 for s in settings) and problem.shapes[problem.variable]:
             derivative = derivative.T  # sympy's vector-by-vector derivative is the transpose
@@ -632,7 +648,7 @@ def _refutation(
         for name, value in setting.env.items()
     )
     return (
-        f"{at}: {entry} of the claim is {_short(setting.claim[index])}, the derivative is "
+        f"{at}: {entry} is {_short(setting.claim[index])}, the derivative is "
         f"{_short(setting.truth[index])}; at {shown} they differ "
         f"({_show_number(claimed)} vs {_show_number(true)})"
     )
@@ -641,9 +657,9 @@ def _refutation(
 def _entry(setting: _Setting, index: int) -> str:
     rows, cols = setting.truth.shape
     if rows * cols == 1:
-        return "the value"
+        return "the claim"
     i, j = divmod(index, cols)
-    return f"entry {i + 1}" if cols == 1 else f"entry ({i + 1}, {j + 1})"
+    return f"entry {i + 1} of the claim" if cols == 1 else f"entry ({i + 1}, {j + 1}) of the claim"
 
 
 def _show(values: sp.ImmutableMatrix, original: Value) -> str:
