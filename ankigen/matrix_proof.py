@@ -211,6 +211,8 @@ def _size(dim: str, sizes: Mapping[str, int]) -> int:
 
 def _as_matrix(value: object, what: str) -> sp.ImmutableMatrix:
     """A built value as a matrix (a scalar is 1×1)."""
+    if isinstance(value, int):
+        value = sp.Integer(value)
     if isinstance(value, sp.MatrixExpr) and not isinstance(value, sp.MatrixBase):
         value = value.as_explicit()
     if isinstance(value, sp.MatrixBase):
@@ -431,19 +433,16 @@ def _linear_symbol(difference: sp.Expr, variable: set[sp.Basic]) -> sp.Symbol | 
 # --- sample points -----------------------------------------------------------------------------
 
 
-def _points(setting: _Setting, rng: random.Random, count: int) -> Iterator[Point]:
-    """Up to ``count`` seeded exact points where every condition holds (the eliminated symbols
-    take their solved values); never 0, at two scales so that tight conditions are met too."""
-    found = 0
+def _points(setting: _Setting, rng: random.Random) -> Iterator[Point]:
+    """Seeded exact points where every condition holds (the eliminated symbols take their
+    solved values), from at most ``MAX_TRIES`` draws; never 0, at two scales so that tight
+    conditions (``sum(y) == 1`` with ``y > 0``) are met too."""
     for _ in range(MAX_TRIES):
         scale = rng.choice((sp.Integer(1), sp.Rational(1, 8)))
         point: Point = {s: _draw(s, rng) * scale for s in setting.drawn}
         point.update({s: v.xreplace(point) for s, v in setting.eliminated.items()})
         if all(_holds(relation, point) for relation, _ in setting.filters):
             yield point
-            found += 1
-            if found == count:
-                return
 
 
 def _rng(tag: str) -> random.Random:
@@ -489,32 +488,43 @@ def _differ(claimed: sp.Expr, true: sp.Expr) -> bool:
 
 def _refute(setting: _Setting, rng: random.Random, count: int) -> None:
     """Compares at ``count`` points; stops with a refutation at the first entry that differs,
-    or with "not proved" when not even one point has real values where the conditions hold.
-    Non-rational values are screened with 30-digit floats, and a difference is confirmed
-    with sympy's own evaluation of the exact point before it refutes."""
+    or with "not proved" when fewer points have real values where the conditions hold."""
     compared = 0
-    for point in _points(setting, rng, count):
+    for point in _points(setting, rng):
         values = _values(setting, point)
         if values is None:
             continue
-        compared += 1
         for index, (claimed, true) in enumerate(values):
-            if not _differ(claimed, true):
-                continue
-            if not (claimed.is_Rational and true.is_Rational):
-                exact = [_number(m[index].xreplace(point)) for m in (setting.claim, setting.truth)]
-                if exact[0] is None or exact[1] is None or not _differ(exact[0], exact[1]):
-                    continue
-                claimed, true = exact[0], exact[1]
-            raise _Stop("refuted", _refutation(setting, index, point, claimed, true))
-    if compared == 0:
-        conditions = " and ".join(dict.fromkeys(text for _, text in setting.filters))
-        raise _Stop(
-            "not proved",
-            f"not proved: no point found{' at ' + setting.where if setting.where else ''} where "
-            f"{conditions + ' and ' if conditions else ''}the function, the claim and the "
-            "derivative have real values",
-        )
+            confirmed = _confirmed(setting, index, point, claimed, true)
+            if confirmed is not None:
+                refutation = _refutation(setting, index, point, *confirmed)
+                raise _Stop("refuted", refutation)
+        compared += 1
+        if compared == count:
+            return
+    conditions = " and ".join(dict.fromkeys(f"'{text}'" for _, text in setting.filters))
+    raise _Stop(
+        "not proved",
+        f"not proved: {'only ' + str(compared) if compared else 'no'} point{'s' * (compared != 1)}"
+        f" of {count} found{' at ' + setting.where if setting.where else ''} where "
+        f"{conditions + ' hold and ' if conditions else ''}the function, the claim and the "
+        f"derivative have real values ({MAX_TRIES} tried)",
+    )
+
+
+def _confirmed(
+    setting: _Setting, index: int, point: Point, claimed: sp.Expr, true: sp.Expr
+) -> tuple[sp.Expr, sp.Expr] | None:
+    """The exact or sympy-evaluated values of one entry where they differ, else None: values
+    screened with 30-digit floats are evaluated again from the exact point before they refute."""
+    if not _differ(claimed, true):
+        return None
+    if claimed.is_Rational and true.is_Rational:
+        return claimed, true
+    exact = [_number(m[index].xreplace(point)) for m in (setting.claim, setting.truth)]
+    if exact[0] is None or exact[1] is None or not _differ(exact[0], exact[1]):
+        return None
+    return exact[0], exact[1]
 
 
 def _values(setting: _Setting, point: Point) -> list[tuple[sp.Expr, sp.Expr]] | None:

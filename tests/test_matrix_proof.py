@@ -361,3 +361,29 @@ def test_a_perturbation_that_vanishes_at_size_one_is_refused(seed: int) -> None:
     result = _prove(QUADRATIC, "x", _quadratic, claim)
     assert result.status == "refuted"
     assert result.detail.startswith(("wrong at n = 2: entry", "wrong at n = 3: entry"))
+
+
+def test_inequalities_filter_the_points_and_may_leave_none() -> None:
+    shapes = {"lam": (), "w": ("n",)}
+    above = Condition(lambda e: e["lam"] > 1, "lam > 1")
+    below = Condition(lambda e: e["lam"] < sp.Rational(1, 2), "lam < 1/2")
+    function, claim = (
+        (lambda e: e["lam"] * _squared(_m(e, "w"))),
+        (lambda e: 2 * e["lam"] * _m(e, "w")),
+    )
+    assert prove_matrix(_problem(shapes, "w", function, claim, above)).status == "proved"
+    result = prove_matrix(_problem(shapes, "w", function, claim, above, below))
+    assert result.status == "not proved"
+    assert result.detail == (
+        "not proved: no points of 3 found at n = 1 where 'lam > 1' and 'lam < 1/2' hold and "
+        "the function, the claim and the derivative have real values (400 tried)"
+    )
+
+
+def test_an_equality_is_used_only_when_linear() -> None:
+    unit = Condition(lambda e: sp.Eq(_squared(_m(e, "y")), 1), "y.T @ y == 1")
+    result = prove_matrix(
+        _problem(SOFTMAX_CE, "x", _cross_entropy, lambda e: _softmax(_m(e, "x")) - _m(e, "y"), unit)
+    )
+    assert result.status == "not proved"
+    assert result.detail.startswith("not proved: the condition 'y.T @ y == 1' is not linear")
