@@ -38,11 +38,16 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
+from functools import cached_property
 from itertools import product
 from typing import Literal, TypeAlias
 
+import mpmath
 import sympy as sp
 from sympy.core.relational import Relational
+
+from ankigen.matrix_values import Evaluator, Number, differ
 
 Shape: TypeAlias = tuple[str, ...]  # () scalar, ("n",) column vector, ("m", "n") matrix
 Value: TypeAlias = sp.Expr | sp.MatrixBase
@@ -56,7 +61,7 @@ POINTS = 3  # compared points per size assignment before the symbolic proof
 EXTRA_POINTS = 12  # more, at an assignment where the symbolic step could not decide
 MAX_TRIES = 400  # draws per assignment for points that satisfy the conditions
 _DIGITS = 30  # precision of the comparison where values are not rational
-_CLOSE = sp.Float(10) ** -15  # agreement of non-rational values, relative to 1 + magnitude
+_CLOSE = mpmath.mpf(10) ** -15  # agreement of non-rational values, relative to 1 + magnitude
 _SHOWN = 160  # characters of an expression shown in a message
 _SEED = "ankigen-matrix"  # seeds the points (a str seed is hashed the same way in every run)
 
@@ -123,12 +128,15 @@ class _Setting:
     drawn: tuple[sp.Symbol, ...]  # the symbols sample points choose
     filters: tuple[tuple[sp.Basic, str], ...]  # every condition, with its text
 
-    @property
+    @cached_property
     def rational(self) -> bool:
-        """Whether every expression is a rational function, so exact values are cheap."""
+        """Whether every expression is a rational function of the symbols with rational
+        coefficients, so that values are exact (and cheap)."""
         parts = (self.function, self.claim, self.truth)
-        return not any(
-            m.atoms(sp.Function) or any(not p.exp.is_Integer for p in m.atoms(sp.Pow))
+        return all(
+            all(a.is_Symbol or a.is_Rational for a in m.atoms())
+            and not m.atoms(sp.Function)
+            and all(p.exp.is_Integer for p in m.atoms(sp.Pow))
             for m in parts
         )
 
@@ -472,20 +480,6 @@ def _number(value: sp.Expr) -> sp.Expr | None:
     return number if number.is_Float or number.is_Rational else None
 
 
-def _real(value: sp.Expr) -> sp.Expr | None:
-    """A value computed with floats: a finite real number, or None."""
-    if value.is_Rational or (value.is_Float and value.is_finite):
-        return value
-    return None
-
-
-def _differ(claimed: sp.Expr, true: sp.Expr) -> bool:
-    if claimed.is_Rational and true.is_Rational:
-        return bool(claimed != true)
-    scale = 1 + max(abs(claimed), abs(true))
-    return bool(abs(claimed - true) > _CLOSE * scale)
-
-
 def _refute(setting: _Setting, rng: random.Random, count: int) -> None:
     """Compares at ``count`` points; stops with a refutation at the first entry that differs,
     or with "not proved" when fewer points have real values where the conditions hold."""
@@ -513,31 +507,34 @@ def _refute(setting: _Setting, rng: random.Random, count: int) -> None:
 
 
 def _confirmed(
-    setting: _Setting, index: int, point: Point, claimed: sp.Expr, true: sp.Expr
+    setting: _Setting, index: int, point: Point, claimed: Number, true: Number
 ) -> tuple[sp.Expr, sp.Expr] | None:
-    """The exact or sympy-evaluated values of one entry where they differ, else None: values
-    screened with 30-digit floats are evaluated again from the exact point before they refute."""
-    if not _differ(claimed, true):
+    """The values of one entry where they differ, else None: exact ones as they are, values
+    screened with 30-digit floats evaluated again by sympy from the exact point."""
+    if not differ(claimed, true, _CLOSE):
         return None
-    if claimed.is_Rational and true.is_Rational:
-        return claimed, true
+    if isinstance(claimed, Fraction) and isinstance(true, Fraction):
+        return sp.Rational(claimed.numerator, claimed.denominator), sp.Rational(
+            true.numerator, true.denominator
+        )
     exact = [_number(m[index].xreplace(point)) for m in (setting.claim, setting.truth)]
-    if exact[0] is None or exact[1] is None or not _differ(exact[0], exact[1]):
+    if exact[0] is None or exact[1] is None:
         return None
-    return exact[0], exact[1]
+    if exact[0].is_Rational and exact[1].is_Rational:
+        return (exact[0], exact[1]) if exact[0] != exact[1] else None
+    close = abs(exact[0] - exact[1]) <= _CLOSE * (1 + max(abs(exact[0]), abs(exact[1])))
+    return None if close else (exact[0], exact[1])
 
 
-def _values(setting: _Setting, point: Point) -> list[tuple[sp.Expr, sp.Expr]] | None:
+def _values(setting: _Setting, point: Point) -> list[tuple[Number, Number]] | None:
     """Each entry's claimed and true value at ``point`` (exact where every expression is a
     rational function), or None where one has no real value."""
-    exact = setting.rational
-    at = point if exact else {s: sp.Float(v, _DIGITS) for s, v in point.items()}
-    number = _number if exact else _real
-    if any(number(f.xreplace(at)) is None for f in setting.function):
+    evaluate = Evaluator(point, exact=setting.rational)
+    if any(evaluate(f) is None for f in setting.function):
         return None
     pairs = []
-    for claimed, true in zip(setting.claim.xreplace(at), setting.truth.xreplace(at), strict=True):
-        pair = (number(claimed), number(true))
+    for claimed, true in zip(setting.claim, setting.truth, strict=True):
+        pair = (evaluate(claimed), evaluate(true))
         if pair[0] is None or pair[1] is None:
             return None
         pairs.append((pair[0], pair[1]))
