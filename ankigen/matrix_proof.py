@@ -564,7 +564,7 @@ def _is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
     """Whether sound rewriting reduces ``expr`` to 0, the cheap steps first (a numerator that
     expands to 0 makes the fraction 0 wherever it is defined). A nonzero result proves nothing
     either way: only a point where the values differ refutes."""
-    if expr == 0:
+    if expr == 0 or _zero_polynomial(expr):
         return True
     expanded = sp.expand(expr)
     if expanded == 0 or sp.expand(sp.fraction(sp.together(expr))[0]) == 0:
@@ -576,6 +576,43 @@ def _is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
         if rewritten == 0 or sp.expand(sp.fraction(sp.together(rewritten))[0]) == 0:
             return True
     return thorough and sp.simplify(expanded) == 0
+
+
+def _stand_ins(opaque: set[sp.Basic]) -> dict[sp.Basic, sp.Expr]:
+    """An independent variable for each of ``opaque``, except that ``exp(2*a - b)`` becomes
+    ``E_a**2 / E_b`` (``E_t`` standing for ``exp(t)``): an identity for every a and b, and one
+    that softmax's derivatives need (sympy writes ``exp(a)**2`` as ``exp(2*a)``)."""
+    found: dict[sp.Basic, sp.Expr] = {}
+    exponentials: dict[sp.Basic, sp.Dummy] = {}
+    for atom in opaque:
+        terms = sp.expand(atom.args[0]).as_coefficients_dict() if isinstance(atom, sp.exp) else {}
+        if terms and all(c.is_Integer for c in terms.values()) and 1 not in terms:
+            found[atom] = sp.Mul(
+                *(exponentials.setdefault(t, sp.Dummy()) ** c for t, c in terms.items())
+            )
+        else:
+            found[atom] = sp.Dummy()
+    return found
+
+
+def _zero_polynomial(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is the zero polynomial (or fraction) once every function value, constant
+    and root in it is taken as an independent variable: then it is 0 whatever those values
+    are, wherever it is defined. sympy's polynomial rings do this many times faster than
+    ``expand``."""
+    opaque = expr.atoms(sp.Function, sp.NumberSymbol)
+    opaque |= {p for p in expr.atoms(sp.Pow) if not p.exp.is_Integer}
+    plain = expr.xreplace(_stand_ins(opaque))
+    generators = sorted(plain.free_symbols, key=str)
+    if not generators:
+        return False
+    for domain in (sp.polys.rings.ring, sp.polys.fields.field):  # polynomials, then fractions
+        try:
+            values, *_ = domain(generators, sp.QQ)
+            return bool(values(plain) == 0)
+        except (sp.polys.polyerrors.CoercionFailed, ValueError, TypeError):
+            continue  # not in this domain
+    return False  # not even a fraction with rational coefficients: the slower steps decide
 
 
 # --- all sizes ---------------------------------------------------------------------------------
