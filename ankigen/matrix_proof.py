@@ -29,8 +29,9 @@ sympy's matrix derivative uses other layouts in places (the transpose for a vect
 and gets some cases wrong (``log(det(X))`` by ``X`` gives 0 in sympy 1.14), so its word is
 trusted only where it was checked against the entries.
 
-This module imports only sympy and the standard library: the expression parser gives it
-*builders*, callables that build a value from an environment of concrete symbols.
+This module imports only sympy, mpmath, the standard library and :mod:`ankigen.matrix_values`
+(its fast evaluator): the expression parser gives it *builders*, callables that build a value
+from an environment of concrete symbols.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ class _Setting:
     truth: sp.ImmutableMatrix
     eliminated: Mapping[sp.Symbol, sp.Expr]  # from linear equalities: symbol -> its value
     drawn: tuple[sp.Symbol, ...]  # the symbols sample points choose
-    filters: tuple[tuple[sp.Basic, str], ...]  # every condition, with its text
+    filters: tuple[tuple[sp.Basic, str], ...]  # every condition, with its text, over ...
+    unflagged: Mapping[sp.Symbol, sp.Symbol]  # ... the symbols without sign assumptions
 
     @cached_property
     def rational(self) -> bool:
@@ -155,7 +157,7 @@ def prove_matrix(problem: MatrixProblem, *, max_size: int = 3) -> MatrixResult:
     except _Stop as stop:
         return stop.result
     except Exception as error:  # sympy raises many kinds; none may escape the verdict
-        return MatrixResult("not proved", f"not proved: sympy stopped ({_error(error)})")
+        return MatrixResult("not proved", f"not proved: the proof stopped ({_error(error)})")
 
 
 def _prove(problem: MatrixProblem, max_size: int) -> MatrixResult:
@@ -294,7 +296,8 @@ def _setting(problem: MatrixProblem, sizes: dict[str, int]) -> _Setting:
     """Builds everything at ``sizes`` except the derivative (its layout needs every size)."""
     where = ", ".join(f"{d} = {s}" for d, s in sizes.items())
     plain = {n: _entries(n, s, sizes, {}) for n, s in problem.shapes.items()}
-    flags = _sign_flags(_relations(problem.conditions, plain, where), where)
+    filters = _relations(problem.conditions, plain, where)  # before sign flags make x > 0 True
+    flags = _sign_flags(filters, where)
     env = {n: _entries(n, s, sizes, flags) for n, s in problem.shapes.items()}
     function = _build(problem.function, env, "function", where)
     claim = _build(problem.claim, env, "claim", where)
@@ -309,8 +312,17 @@ def _setting(problem: MatrixProblem, sizes: dict[str, int]) -> _Setting:
         names = ", ".join(sorted(map(str, unknown)))
         raise _Stop("not proved", f"not proved: the expressions use symbols with no shape: {names}")
     drawn = tuple(sorted(known - set(eliminated), key=str))
+    unflagged = {
+        flagged: same
+        for name in env
+        for flagged, same in zip(
+            _as_matrix(env[name], name), _as_matrix(plain[name], name), strict=True
+        )
+    }
     empty = sp.ImmutableMatrix(0, 0, [])
-    return _Setting(sizes, env, function, claim, empty, eliminated, drawn, tuple(relations))
+    return _Setting(
+        sizes, env, function, claim, empty, eliminated, drawn, tuple(filters), unflagged
+    )
 
 
 def _with_derivative(setting: _Setting, problem: MatrixProblem, vector: bool) -> _Setting:
@@ -474,7 +486,8 @@ def _points(setting: _Setting, rng: random.Random) -> Iterator[Point]:
         scale = rng.choice((sp.Integer(1), sp.Rational(1, 8)))
         point: Point = {s: _draw(s, rng) * scale for s in setting.drawn}
         point.update({s: v.xreplace(point) for s, v in setting.eliminated.items()})
-        if all(_holds(relation, point) for relation, _ in setting.filters):
+        unflagged = {setting.unflagged[s]: v for s, v in point.items()}
+        if all(_holds(relation, unflagged) for relation, _ in setting.filters):
             yield point
 
 

@@ -131,6 +131,10 @@ def _abs_sum(e: Env) -> sp.Expr:
     return _total(_m(e, "x").applyfunc(lambda v: sp.sqrt(v**2)))
 
 
+def _ce_gradient(e: Env) -> M:
+    return _softmax(_m(e, "x")) - _m(e, "y")
+
+
 def _ones(e: Env) -> M:
     return M(sp.ones(_m(e, "x").rows, 1))
 
@@ -310,7 +314,7 @@ def test_no_exception_escapes() -> None:
 
     result = _prove(QUADRATIC, "x", _quadratic, broken)
     assert result.status == "not proved"
-    assert "PolynomialError: sympy gave up" in result.detail
+    assert result.detail == "not proved: the proof stopped (PolynomialError: sympy gave up)"
 
 
 def test_all_sizes_only_where_sympy_agrees_with_the_entries() -> None:
@@ -387,3 +391,18 @@ def test_an_equality_is_used_only_when_linear() -> None:
     )
     assert result.status == "not proved"
     assert result.detail.startswith("not proved: the condition 'y.T @ y == 1' is not linear")
+
+
+def test_points_satisfy_the_conditions_even_on_solved_symbols() -> None:
+    """y[3] is solved from sum(y) == 1; y > 0 must still hold for it at every point, although
+    y[3] > 0 is True for sympy once y[3] is a positive symbol."""
+    from ankigen import matrix_proof
+
+    positive = Condition(lambda e: tuple(v > 0 for v in _m(e, "y")), "y > 0")
+    problem = _problem(SOFTMAX_CE, "x", _cross_entropy, _ce_gradient, SUM_ONE, positive)
+    setting = matrix_proof._setting(problem, {"n": 3})
+    points = list(matrix_proof._points(setting, random.Random(0)))  # noqa: S311 - not secret
+    assert len(points) >= 3
+    for point in points:
+        y = [value for symbol, value in point.items() if symbol.name.startswith("y")]
+        assert len(y) == 3 and all(v > 0 for v in y) and sum(y) == 1
