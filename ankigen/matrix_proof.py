@@ -49,6 +49,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from ankigen.matrix_values import Evaluator, Number, differ
+from ankigen.matrix_zero import is_zero, polynomial_diff
 
 Shape: TypeAlias = tuple[str, ...]  # () scalar, ("n",) column vector, ("m", "n") matrix
 Value: TypeAlias = sp.Expr | sp.MatrixBase
@@ -237,36 +238,12 @@ def _derivative(
 ) -> sp.ImmutableMatrix:
     """The entrywise derivative in the catalogue's layout (``vector``: the function is a
     vector-valued one, even where its size is 1)."""
-    diff = _polynomial_diff(function, variable) or sp.diff
+    diff = polynomial_diff(function, variable) or sp.diff
     if not vector:
         return variable.applyfunc(lambda entry: diff(function[0, 0], entry))
     return sp.ImmutableMatrix(
         function.rows, variable.rows, lambda i, j: diff(function[i, 0], variable[j, 0])
     )
-
-
-def _polynomial_diff(
-    function: sp.ImmutableMatrix, variable: sp.ImmutableMatrix
-) -> Callable[[sp.Expr, sp.Symbol], sp.Expr] | None:
-    """Where every entry of the function is a polynomial with rational coefficients, the
-    derivative by sympy's polynomial ring (exact, and many times faster than ``diff`` on a
-    product of sums); else None."""
-    if function.atoms(sp.Function, sp.NumberSymbol, sp.Float) or any(
-        not (p.exp.is_Integer and p.exp >= 0) for p in function.atoms(sp.Pow)
-    ):
-        return None  # the ring would round a float to a fraction
-    generators = sorted(function.free_symbols | variable.free_symbols, key=str)
-    try:
-        polynomials, *_ = sp.polys.rings.ring(generators, sp.QQ)
-        converted = {f: polynomials(f) for f in set(function)}
-    except (sp.polys.polyerrors.CoercionFailed, ValueError, TypeError):
-        return None
-    position = {g: k for k, g in enumerate(generators)}
-
-    def diff(f: sp.Expr, entry: sp.Symbol) -> sp.Expr:
-        return converted[f].diff(polynomials.gens[position[entry]]).as_expr()
-
-    return diff
 
 
 def _layout(problem: MatrixProblem, functions: Sequence[sp.ImmutableMatrix]) -> bool:
@@ -587,7 +564,7 @@ def _prove_entries(setting: _Setting) -> None:
     where one does not, more points are tried before giving up."""
     for index, (claimed, true) in enumerate(zip(setting.claim, setting.truth, strict=True)):
         difference = (claimed - true).xreplace(setting.eliminated)
-        if _is_zero(difference):
+        if is_zero(difference):
             continue
         _refute(setting, _rng("more " + setting.where), EXTRA_POINTS)
         raise _Stop(
@@ -596,81 +573,6 @@ def _prove_entries(setting: _Setting) -> None:
             f"to 0{' at ' + setting.where if setting.where else ''} "
             f"({_short(sp.expand(difference))}), and no point tried disagreed",
         )
-
-
-def _is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
-    """Whether sound rewriting reduces ``expr`` to 0, the cheap steps first (a numerator that
-    expands to 0 makes the fraction 0 wherever it is defined). A nonzero result proves nothing
-    either way: only a point where the values differ refutes."""
-    if expr == 0 or _zero_polynomial(expr):
-        return True
-    expanded = sp.expand(expr)
-    if expanded == 0 or sp.expand(sp.fraction(sp.together(expr))[0]) == 0:
-        return True
-    if sp.cancel(expanded) == 0:
-        return True
-    if expanded.has(sp.tanh, sp.sinh, sp.cosh, sp.exp):
-        rewritten = sp.expand(expanded.rewrite(sp.exp))
-        if rewritten == 0 or sp.expand(sp.fraction(sp.together(rewritten))[0]) == 0:
-            return True
-    return thorough and sp.simplify(expanded) == 0
-
-
-def _stand_ins(opaque: set[sp.Basic], split: bool) -> dict[sp.Basic, sp.Expr]:
-    """An independent variable for each of ``opaque``, except exponentials: ``exp(-2*z)``
-    becomes ``E_z**-2`` (``E_z`` standing for ``exp(z)``), and where ``split``, ``exp(2*a - b)``
-    becomes ``E_a**2 / E_b``. Both are identities for every value, and softmax's derivatives
-    need them (sympy writes ``exp(a)**2`` as ``exp(2*a)``); splitting makes more variables, so
-    it is tried second."""
-    found: dict[sp.Basic, sp.Expr] = {}
-    exponentials: dict[sp.Basic, sp.Dummy] = {}
-
-    def power(base: sp.Basic, exponent: sp.Expr) -> sp.Expr:
-        return exponentials.setdefault(base, sp.Dummy()) ** exponent
-
-    for atom in opaque:
-        found[atom] = sp.Dummy()
-        if not isinstance(atom, sp.exp):
-            continue
-        if split:
-            terms = sp.expand(atom.args[0]).as_coefficients_dict()
-            if all(c.is_Integer for c in terms.values()) and 1 not in terms:
-                found[atom] = sp.Mul(*(power(t, c) for t, c in terms.items()))
-            continue
-        content, primitive = sp.expand(atom.args[0]).as_content_primitive()
-        if primitive.could_extract_minus_sign():
-            content, primitive = -content, -primitive
-        if content.is_Integer:
-            found[atom] = power(primitive, content)
-    return found
-
-
-def _zero_polynomial(expr: sp.Expr) -> bool:
-    """Whether ``expr`` is the zero polynomial (or fraction) once every function value, constant
-    and root in it is taken as an independent variable (exponentials as powers of one, see
-    :func:`_stand_ins`): then it is 0 whatever those values are, wherever it is defined.
-    sympy's polynomial rings do this many times faster than ``expand``."""
-    opaque = expr.atoms(sp.Function, sp.NumberSymbol)
-    opaque |= {p for p in expr.atoms(sp.Pow) if not p.exp.is_Integer}
-    splits = (
-        (False, True)
-        if any(isinstance(a.args[0], sp.Add) for a in expr.atoms(sp.exp))
-        else (False,)
-    )
-    return any(_zero_fraction(expr.xreplace(_stand_ins(opaque, split))) for split in splits)
-
-
-def _zero_fraction(plain: sp.Expr) -> bool:
-    generators = sorted(plain.free_symbols, key=str)
-    if not generators or plain.atoms(sp.Float):
-        return bool(plain == 0)  # a ring would round a float to a fraction
-    for domain in (sp.polys.rings.ring, sp.polys.fields.field):  # polynomials, then fractions
-        try:
-            values, *_ = domain(generators, sp.QQ)
-            return bool(values(plain) == 0)
-        except (sp.polys.polyerrors.CoercionFailed, ValueError, TypeError):
-            continue  # not in this domain
-    return False  # not even a fraction with rational coefficients: the slower steps decide
 
 
 # --- all sizes ---------------------------------------------------------------------------------
@@ -731,7 +633,7 @@ def _explicit(
 
 def _same(a: sp.ImmutableMatrix, b: sp.ImmutableMatrix) -> bool:
     return a.shape == b.shape and all(
-        _is_zero(x - y, thorough=False) for x, y in zip(a, b, strict=True)
+        is_zero(x - y, thorough=False) for x, y in zip(a, b, strict=True)
     )
 
 

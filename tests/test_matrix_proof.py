@@ -4,6 +4,7 @@ under a condition nobody stated. Problems are built from plain lambdas over symp
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Mapping
 from typing import TypeAlias
@@ -12,6 +13,7 @@ import pytest
 import sympy as sp
 
 from ankigen.matrix_proof import Condition, Env, MatrixProblem, MatrixResult, prove_matrix
+from ankigen.matrix_zero import is_zero, polynomial_diff
 
 M: TypeAlias = sp.ImmutableMatrix
 
@@ -401,8 +403,57 @@ def test_points_satisfy_the_conditions_even_on_solved_symbols() -> None:
     positive = Condition(lambda e: tuple(v > 0 for v in _m(e, "y")), "y > 0")
     problem = _problem(SOFTMAX_CE, "x", _cross_entropy, _ce_gradient, SUM_ONE, positive)
     setting = matrix_proof._setting(problem, {"n": 3})
-    points = list(matrix_proof._points(setting, random.Random(0)))  # noqa: S311 - not secret
-    assert len(points) >= 3
+    draws = matrix_proof._points(setting, random.Random(0))  # noqa: S311 - not secret
+    points = list(itertools.islice(draws, 10))
+    assert len(points) == 10
     for point in points:
         y = [value for symbol, value in point.items() if symbol.name.startswith("y")]
         assert len(y) == 3 and all(v > 0 for v in y) and sum(y) == 1
+
+
+_x, _y = sp.symbols("x y", real=True)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.exp(2 * _x) - sp.exp(_x) ** 2,
+        sp.exp(_x) * sp.exp(-_x) - 1,
+        sp.exp(_x) / (sp.exp(_x) + sp.exp(_y)) + sp.exp(_y) / (sp.exp(_x) + sp.exp(_y)) - 1,
+        1 - sp.tanh(_x) ** 2 - 1 / sp.cosh(_x) ** 2,
+        (_x + _y) ** 3 - _x**3 - 3 * _x**2 * _y - 3 * _x * _y**2 - _y**3,
+    ],
+)
+def test_the_zero_test_proves_identities(expr: sp.Expr) -> None:
+    assert is_zero(expr)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.exp(2 * _x) - sp.exp(_x),
+        sp.exp(_x / 2) ** 2 - sp.exp(_x) + _y,
+        sp.sqrt(_x**2) - _x,  # |x| - x: 0 only for x >= 0
+        sp.Rational(1, 10) * _x - sp.Float("0.1000001") * _x,
+        sp.tanh(_x) - 1 + 2 / (sp.exp(2 * _x) + 2),
+        sp.log(_x * _y) - sp.log(_x) - sp.log(_y),  # for real x, y of any sign: not an identity
+    ],
+)
+def test_the_zero_test_never_calls_a_nonzero_expression_zero(expr: sp.Expr) -> None:
+    assert not is_zero(expr)
+
+
+def test_the_polynomial_derivative_is_sympys() -> None:
+    chance = random.Random(7)  # noqa: S311 - not secret
+    xs = sp.symbols("a b c", real=True)
+    for _ in range(8):
+        terms = [
+            sp.Rational(chance.randint(-9, 9), chance.randint(1, 5))
+            * sp.Mul(*(v ** chance.randint(0, 2) for v in xs))
+            for _ in range(4)
+        ]
+        function = M([[sp.Add(*terms) * (xs[0] - xs[1]) ** 2]])
+        diff = polynomial_diff(function, M([xs]).T)
+        assert diff is not None
+        for v in xs:
+            assert sp.expand(diff(function[0, 0], v) - sp.diff(function[0, 0], v)) == 0
