@@ -261,7 +261,8 @@ def _layout(problem: MatrixProblem, functions: Sequence[sp.ImmutableMatrix]) -> 
         raise _Stop(
             "invalid",
             f"the derivative of a vector by a matrix ({problem.variable} "
-            f"{list(variable_shape)}) is not supported: its layout would need three indices",
+            f"{_shape_words(variable_shape)}) is not supported: its layout would need three "
+            "indices",
         )
     return vector
 
@@ -334,11 +335,15 @@ def _check_values(setting: _Setting, problem: MatrixProblem, vector: bool) -> No
             "invalid",
             f"the claim has the wrong shape{' at ' + setting.where if setting.where else ''}: it "
             f"is {claim.rows}×{claim.cols}, but the derivative of this "
-            f"{'vector' if vector else 'scalar'} by {problem.variable} [{', '.join(shape)}] is "
+            f"{'vector' if vector else 'scalar'} by {problem.variable} {_shape_words(shape)} is "
             f"{truth.rows}×{truth.cols} there ({_layout_words(vector, len(shape))})",
         )
     if truth.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise _Stop("invalid", f"the derivative is undefined at {setting.where}")
+
+
+def _shape_words(shape: Shape) -> str:
+    return f"[{', '.join(shape)}]" if shape else "(a scalar)"
 
 
 def _layout_words(vector: bool, variable_dims: int) -> str:

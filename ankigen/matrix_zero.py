@@ -30,6 +30,10 @@ def is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
         rewritten = sp.expand(expanded.rewrite(sp.exp))
         if rewritten == 0 or sp.expand(sp.fraction(sp.together(rewritten))[0]) == 0:
             return True
+    if expanded.has(sp.sign):  # d|t|/dt = sign(t) = t/|t| wherever it is defined (t != 0)
+        rewritten = expanded.replace(sp.sign, lambda t: t / sp.Abs(t))
+        if _zero_polynomial(rewritten) or sp.cancel(sp.expand(rewritten)) == 0:
+            return True
     return thorough and sp.simplify(expanded) == 0
 
 

@@ -170,6 +170,12 @@ RIGHT = {
     "linear layer by x": _problem(LAYER, "x", _layer, lambda e: _m(e, "W").T * _m(e, "u")),
     "linear layer by b": _problem(LAYER, "b", _layer, lambda e: _m(e, "u")),
     "linear map Jacobian": _problem(LAYER, "x", _pre_activation, lambda e: _m(e, "W")),
+    "gradient of the norm": _problem(
+        {"x": ("n",)},
+        "x",
+        lambda e: sp.sqrt(_squared(_m(e, "x"))),
+        lambda e: _m(e, "x") / sp.sqrt(_squared(_m(e, "x"))),
+    ),
     "by a scalar": _problem(
         {"lam": (), "w": ("n",)},
         "lam",
@@ -422,6 +428,7 @@ _x, _y = sp.symbols("x y", real=True)
         sp.exp(_x) / (sp.exp(_x) + sp.exp(_y)) + sp.exp(_y) / (sp.exp(_x) + sp.exp(_y)) - 1,
         1 - sp.tanh(_x) ** 2 - 1 / sp.cosh(_x) ** 2,
         (_x + _y) ** 3 - _x**3 - 3 * _x**2 * _y - 3 * _x * _y**2 - _y**3,
+        _x / sp.Abs(_x) - sp.sign(_x),
     ],
 )
 def test_the_zero_test_proves_identities(expr: sp.Expr) -> None:
@@ -437,6 +444,8 @@ def test_the_zero_test_proves_identities(expr: sp.Expr) -> None:
         sp.Rational(1, 10) * _x - sp.Float("0.1000001") * _x,
         sp.tanh(_x) - 1 + 2 / (sp.exp(2 * _x) + 2),
         sp.log(_x * _y) - sp.log(_x) - sp.log(_y),  # for real x, y of any sign: not an identity
+        sp.sign(_x) - 1,
+        sp.sign(_x) * _x - _x,
     ],
 )
 def test_the_zero_test_never_calls_a_nonzero_expression_zero(expr: sp.Expr) -> None:
