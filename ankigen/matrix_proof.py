@@ -49,7 +49,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from ankigen.matrix_values import Evaluator, Number, differ
-from ankigen.matrix_zero import is_zero, polynomial_diff
+from ankigen.matrix_zero import is_zero, ring_diff
 
 Shape: TypeAlias = tuple[str, ...]  # () scalar, ("n",) column vector, ("m", "n") matrix
 Value: TypeAlias = sp.Expr | sp.MatrixBase
@@ -238,7 +238,7 @@ def _derivative(
 ) -> sp.ImmutableMatrix:
     """The entrywise derivative in the catalogue's layout (``vector``: the function is a
     vector-valued one, even where its size is 1)."""
-    diff = polynomial_diff(function, variable) or sp.diff
+    diff = ring_diff(function, variable) or sp.diff
     if not vector:
         return variable.applyfunc(lambda entry: diff(function[0, 0], entry))
     return sp.ImmutableMatrix(
