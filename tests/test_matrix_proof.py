@@ -484,3 +484,24 @@ def test_the_ring_derivative_is_sympys() -> None:
             point = {x: sp.Rational(chance.randint(-9, 9), chance.randint(1, 4)) for x in xs}
             difference = sp.N((ours - sympys).xreplace(point), 30)
             assert abs(difference) < 1e-20, (function, v, ours, sympys)
+
+
+def test_all_sizes_needs_sympys_derivative_in_the_entrywise_layout() -> None:
+    shapes = {"W": ("m", "n"), "x": ("n",)}
+
+    def jacobian(symbolic_claim: Callable[[Env], sp.Basic]) -> MatrixResult:
+        return prove_matrix(
+            MatrixProblem(
+                shapes,
+                "x",
+                lambda e: _m(e, "W") * _m(e, "x"),
+                lambda e: _m(e, "W"),
+                symbolic_function=lambda e: e["W"] * e["x"],
+                symbolic_claim=symbolic_claim,
+            )
+        )
+
+    # sympy's own derivative of W x by x is Wᵀ: the layout is checked, not assumed
+    assert jacobian(lambda e: e["W"]).scope == "all sizes"
+    assert jacobian(lambda e: 2 * e["W"]).scope == "sizes ≤ 3"  # not what sympy derives
+    assert jacobian(lambda e: e["W"].T).scope == "sizes ≤ 3"  # not even the right shape
