@@ -170,7 +170,8 @@ def _prove(problem: MatrixProblem, max_size: int) -> MatrixResult:
         _refute(setting, _rng(setting.where), POINTS)
     for setting in settings:
         _prove_entries(setting)
-    scope = "all sizes" if _all_sizes(problem, settings) else f"sizes ≤ {max_size}"
+    every = not settings[0].sizes or _all_sizes(problem, settings)  # no names: one size only
+    scope = "all sizes" if every else f"sizes ≤ {max_size}"
     return MatrixResult("proved", "", scope)
 
 

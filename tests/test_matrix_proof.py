@@ -505,3 +505,15 @@ def test_all_sizes_needs_sympys_derivative_in_the_entrywise_layout() -> None:
     assert jacobian(lambda e: e["W"]).scope == "all sizes"
     assert jacobian(lambda e: 2 * e["W"]).scope == "sizes ≤ 3"  # not what sympy derives
     assert jacobian(lambda e: e["W"].T).scope == "sizes ≤ 3"  # not even the right shape
+
+
+def test_without_dimension_names_there_is_only_one_size() -> None:
+    result = prove_matrix(
+        _problem(
+            {"t": (), "x": ("2",)},
+            "t",
+            lambda e: e["t"] ** 2 * _squared(_m(e, "x")),
+            lambda e: 2 * e["t"] * _squared(_m(e, "x")),
+        )
+    )
+    assert (result.status, result.scope) == ("proved", "all sizes")
