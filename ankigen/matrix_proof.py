@@ -27,7 +27,12 @@ nobody stated is refuted at a point where the stated conditions hold.
 *and* its derivative, made explicit at every size tried, equals the entrywise derivative:
 sympy's matrix derivative uses other layouts in places (the transpose for a vector by a vector)
 and gets some cases wrong (``log(det(X))`` by ``X`` gives 0 in sympy 1.14), so its word is
-trusted only where it was checked against the entries.
+trusted only where it was checked against the entries. A rule with no dimension names has one
+size, so its proof is for all sizes.
+
+The true derivative comes from sympy (through its polynomial ring where the entries allow, see
+:mod:`ankigen.matrix_zero`); the numeric comparison screens with exact fractions or 30-digit
+floats (:mod:`ankigen.matrix_values`), and sympy confirms a float disagreement before it refutes.
 
 This module imports only sympy, mpmath, the standard library and :mod:`ankigen.matrix_values`
 (its fast evaluator): the expression parser gives it *builders*, callables that build a value
