@@ -1,0 +1,132 @@
+"""Sound zero tests for the matrix prover: is this difference of a claim and a derivative 0?
+
+Every step is an identity, so "zero" is a proof (wherever the expression is defined), while
+"not shown" proves nothing either way: only a point where the values differ refutes. The
+cheapest step comes first: sympy's polynomial rings, with each function value taken as an
+independent variable, are many times faster than ``expand`` on the entries of a Jacobian. The
+same rings differentiate polynomial functions exactly, faster than ``diff`` on a product of
+sums. Floats never enter a ring (it would round them to fractions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+
+def is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
+    """Whether sound rewriting reduces ``expr`` to 0, the cheap steps first (a numerator that
+    expands to 0 makes the fraction 0 wherever it is defined). A nonzero result proves nothing
+    either way: only a point where the values differ refutes."""
+    if expr == 0 or _zero_polynomial(expr):
+        return True
+    expanded = sp.expand(expr)
+    if expanded == 0 or sp.expand(sp.fraction(sp.together(expr))[0]) == 0:
+        return True
+    if sp.cancel(expanded) == 0:
+        return True
+    if expanded.has(sp.tanh, sp.sinh, sp.cosh, sp.exp):
+        rewritten = sp.expand(expanded.rewrite(sp.exp))
+        if rewritten == 0 or sp.expand(sp.fraction(sp.together(rewritten))[0]) == 0:
+            return True
+    if expanded.has(sp.sign):  # d|t|/dt = sign(t) = t/|t| wherever it is defined (t != 0)
+        rewritten = expanded.replace(sp.sign, lambda t: t / sp.Abs(t))
+        if _zero_polynomial(rewritten) or sp.cancel(sp.expand(rewritten)) == 0:
+            return True
+    return thorough and sp.simplify(expanded) == 0
+
+
+def _stand_ins(opaque: set[sp.Basic], split: bool) -> dict[sp.Basic, sp.Expr]:
+    """An independent variable for each of ``opaque``, except exponentials: ``exp(-2*z)``
+    becomes ``E_z**-2`` (``E_z`` standing for ``exp(z)``), and where ``split``, ``exp(2*a - b)``
+    becomes ``E_a**2 / E_b``. Both are identities for every value, and softmax's derivatives
+    need them (sympy writes ``exp(a)**2`` as ``exp(2*a)``); splitting makes more variables, so
+    it is tried second."""
+    found: dict[sp.Basic, sp.Expr] = {}
+    exponentials: dict[sp.Basic, sp.Dummy] = {}
+
+    def power(base: sp.Basic, exponent: sp.Expr) -> sp.Expr:
+        return exponentials.setdefault(base, sp.Dummy()) ** exponent
+
+    for atom in opaque:
+        found[atom] = sp.Dummy()
+        if not isinstance(atom, sp.exp):
+            continue
+        if split:
+            terms = sp.expand(atom.args[0]).as_coefficients_dict()
+            if all(c.is_Integer for c in terms.values()) and 1 not in terms:
+                found[atom] = sp.Mul(*(power(t, c) for t, c in terms.items()))
+            continue
+        content, primitive = sp.expand(atom.args[0]).as_content_primitive()
+        if primitive.could_extract_minus_sign():
+            content, primitive = -content, -primitive
+        if content.is_Integer:
+            found[atom] = power(primitive, content)
+    return found
+
+
+def _zero_polynomial(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is the zero polynomial (or fraction) once every function value, constant
+    and root in it is taken as an independent variable (exponentials as powers of one, see
+    :func:`_stand_ins`): then it is 0 whatever those values are, wherever it is defined.
+    sympy's polynomial rings do this many times faster than ``expand``."""
+    opaque = expr.atoms(sp.Function, sp.NumberSymbol)
+    opaque |= {p for p in expr.atoms(sp.Pow) if not p.exp.is_Integer}
+    splits = (
+        (False, True)
+        if any(isinstance(a.args[0], sp.Add) for a in expr.atoms(sp.exp))
+        else (False,)
+    )
+    return any(_zero_fraction(expr.xreplace(_stand_ins(opaque, split))) for split in splits)
+
+
+def _zero_fraction(plain: sp.Expr) -> bool:
+    generators = sorted(plain.free_symbols, key=str)
+    if not generators or plain.atoms(sp.Float):
+        return bool(plain == 0)  # a ring would round a float to a fraction
+    for domain in (sp.polys.rings.ring, sp.polys.fields.field):  # polynomials, then fractions
+        try:
+            values, *_ = domain(generators, sp.QQ)
+            return bool(values(plain) == 0)
+        except (sp.polys.polyerrors.CoercionFailed, ValueError, TypeError):
+            continue  # not in this domain
+    return False  # not even a fraction with rational coefficients: the slower steps decide
+
+
+def ring_diff(
+    function: sp.ImmutableMatrix, variable: sp.ImmutableMatrix
+) -> Callable[[sp.Expr, sp.Symbol], sp.Expr] | None:
+    """The derivative of the function's entries by the variable's, computed in sympy's
+    polynomial ring with every function value, constant, root and reciprocal taken as a
+    variable ``g`` of its own, and the chain rule once: d/dx P(x, g(x)) = ∂P/∂x + ∂P/∂g ·
+    g'(x), with ``g'`` from sympy's ``diff``. Exact, and many times faster than ``diff`` on a
+    product of sums; None where an entry is not a polynomial even so (``Max``), and then
+    sympy's ``diff`` does it all."""
+    if function.atoms(sp.Float):
+        return None  # the ring would round a float to a fraction
+    opaque = function.atoms(sp.Function, sp.NumberSymbol)
+    opaque |= {p for p in function.atoms(sp.Pow) if not (p.exp.is_Integer and p.exp > 0)}
+    stand_in = {atom: sp.Dummy(f"g{k}") for k, atom in enumerate(sorted(opaque, key=str))}
+    plain = {f: f.xreplace(stand_in) for f in set(function)}
+    generators = sorted(
+        set().union(variable.free_symbols, *(p.free_symbols for p in plain.values())), key=str
+    )
+    try:
+        domain, *_ = sp.polys.rings.ring(generators, sp.QQ)
+        elements = {f: domain(p) for f, p in plain.items()}
+    except (sp.polys.polyerrors.CoercionFailed, ValueError, TypeError):
+        return None
+    position = {g: k for k, g in enumerate(generators)}
+    back = {dummy: atom for atom, dummy in stand_in.items()}
+
+    def diff(f: sp.Expr, entry: sp.Symbol) -> sp.Expr:
+        element = elements[f]
+        result = element.diff(domain.gens[position[entry]]).as_expr()
+        for dummy, atom in back.items():
+            if dummy in position and atom.has(entry):
+                outer = element.diff(domain.gens[position[dummy]]).as_expr()
+                result += outer * sp.diff(atom, entry)
+        return result.xreplace(back)
+
+    return diff
