@@ -18,7 +18,7 @@ from collections.abc import Callable
 import sympy as sp
 from sympy.core.cache import clear_cache
 
-from ankigen.matrix_proof import Condition, Env, MatrixProblem, prove_matrix
+from ankigen.verify.matrix_proof import Condition, Env, MatrixProblem, prove_matrix
 
 M = sp.ImmutableMatrix
 

@@ -12,8 +12,8 @@ from typing import TypeAlias
 import pytest
 import sympy as sp
 
-from ankigen.matrix_proof import Condition, Env, MatrixProblem, MatrixResult, prove_matrix
-from ankigen.matrix_zero import is_zero, ring_diff
+from ankigen.verify.matrix_proof import Condition, Env, MatrixProblem, MatrixResult, prove_matrix
+from ankigen.verify.matrix_zero import is_zero, ring_diff
 
 M: TypeAlias = sp.ImmutableMatrix
 
@@ -404,7 +404,7 @@ def test_an_equality_is_used_only_when_linear() -> None:
 def test_points_satisfy_the_conditions_even_on_solved_symbols() -> None:
     """y[3] is solved from sum(y) == 1; y > 0 must still hold for it at every point, although
     y[3] > 0 is True for sympy once y[3] is a positive symbol."""
-    from ankigen import matrix_proof
+    from ankigen.verify import matrix_proof
 
     positive = Condition(lambda e: tuple(v > 0 for v in _m(e, "y")), "y > 0")
     problem = _problem(SOFTMAX_CE, "x", _cross_entropy, _ce_gradient, SUM_ONE, positive)

@@ -31,10 +31,10 @@ trusted only where it was checked against the entries. A rule with no dimension 
 size, so its proof is for all sizes.
 
 The true derivative comes from sympy (through its polynomial ring where the entries allow, see
-:mod:`ankigen.matrix_zero`); the numeric comparison screens with exact fractions or 30-digit
-floats (:mod:`ankigen.matrix_values`), and sympy confirms a float disagreement before it refutes.
+:mod:`ankigen.verify.matrix_zero`); the numeric comparison screens with exact fractions or 30-digit
+floats (:mod:`ankigen.verify.matrix_values`), and sympy confirms a float disagreement before it refutes.
 
-This module imports only sympy, mpmath, the standard library and :mod:`ankigen.matrix_values`
+This module imports only sympy, mpmath, the standard library and :mod:`ankigen.verify.matrix_values`
 (its fast evaluator): the expression parser gives it *builders*, callables that build a value
 from an environment of concrete symbols.
 """
@@ -53,8 +53,8 @@ import mpmath
 import sympy as sp
 from sympy.core.relational import Relational
 
-from ankigen.matrix_values import Evaluator, Number, differ
-from ankigen.matrix_zero import is_zero, ring_diff
+from ankigen.verify.matrix_values import Evaluator, Number, differ
+from ankigen.verify.matrix_zero import is_zero, ring_diff
 
 Shape: TypeAlias = tuple[str, ...]  # () scalar, ("n",) column vector, ("m", "n") matrix
 Value: TypeAlias = sp.Expr | sp.MatrixBase
