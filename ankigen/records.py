@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ankigen.errors import Location, Problem
-from ankigen.expr.parse import Definition, Node
+from ankigen.expr.parse import Compare, Definition, Node
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,15 @@ class Rule:
     location: Location  # where the rule starts
     derivative_location: Location  # where its claim is written: verdicts point here
     plot: PlotSettings = PlotSettings()
+    # A vector or matrix rule: each non-scalar symbol's shape as written (``("n",)``,
+    # ``("m", "n")``), and its ``assume:`` conditions as comparisons (``det(X) > 0``).
+    shapes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    conditions: tuple[Compare, ...] = ()
+
+    @property
+    def is_matrix(self) -> bool:
+        """Whether the rule has ``shapes:``: it is proved entry by entry at several sizes."""
+        return bool(self.shapes)
 
     @property
     def used_definitions(self) -> tuple[Definition, ...]:

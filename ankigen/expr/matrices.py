@@ -16,8 +16,19 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ankigen.expr.shapes import SCALAR, Shape
-from ankigen.expr.symbolic import FUNCTIONS
-from ankigen.expr.tree import BinOp, Call, Const, Definition, Neg, Node, Num, Transpose, Var
+from ankigen.expr.symbolic import FUNCTIONS, RELATIONS
+from ankigen.expr.tree import (
+    BinOp,
+    Call,
+    Compare,
+    Const,
+    Definition,
+    Neg,
+    Node,
+    Num,
+    Transpose,
+    Var,
+)
 
 Value = sp.Expr | sp.MatrixBase
 
@@ -39,6 +50,18 @@ class MatrixTranslator:
     def build(self, node: Node, env: Mapping[str, Value]) -> Value:
         """The value of ``node`` with the symbols of ``env``: a scalar or a matrix."""
         return self._value(node, env)[0]
+
+    def condition(
+        self, node: Compare, env: Mapping[str, Value]
+    ) -> sp.Basic | tuple[sp.Basic, ...]:
+        """An ``assume:`` condition as sympy relations: one, or one per entry where a side is a
+        vector or matrix (``x > 0`` says every entry is positive), a chain (``0 < p < 1``) as
+        one per link."""
+        values = [self._value(operand, env) for operand in node.operands]
+        relations: list[sp.Basic] = []
+        for op, left, right in zip(node.ops, values, values[1:], strict=False):
+            relations.extend(RELATIONS[op](a, b) for a, b in _entry_pairs(left, right))
+        return relations[0] if len(relations) == 1 else tuple(relations)
 
     def _value(self, node: Node, env: Mapping[str, Value]) -> tuple[Value, Shape]:
         match node:
@@ -146,6 +169,15 @@ _SCALAR_OPS: Mapping[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
     "/": lambda a, b: a / b,
     "**": lambda a, b: a**b,
 }
+
+
+def _entry_pairs(left: tuple[Value, Shape], right: tuple[Value, Shape]) -> list[tuple[Value, Value]]:
+    """The two sides entry by entry, a scalar side repeated for every entry of the other."""
+    (x, shape_x), (y, shape_y) = left, right
+    if shape_x.scalar and shape_y.scalar:
+        return [(x, y)]
+    size = len(y if shape_x.scalar else x)
+    return [(x if shape_x.scalar else x[i], y if shape_y.scalar else y[i]) for i in range(size)]
 
 
 def _only_entry(value: Value) -> sp.Expr:

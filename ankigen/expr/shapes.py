@@ -20,7 +20,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ankigen.expr.parse import ExpressionError
-from ankigen.expr.tree import BinOp, Call, Const, Neg, Node, Num, Piecewise, Transpose, Var
+from ankigen.expr.tree import (
+    BinOp,
+    Call,
+    Compare,
+    Const,
+    Neg,
+    Node,
+    Num,
+    Piecewise,
+    Transpose,
+    Var,
+)
 
 MATRIX_FUNCTIONS = frozenset({"sum", "trace", "det", "inv", "norm", "diag"})
 
@@ -123,7 +134,7 @@ class _Shapes:
             if not shape.scalar and not common.scalar and shape != common:
                 raise ExpressionError(
                     f"{name}() applies to each entry, so its arguments must have one shape or be "
-                    f"scalars: {_text(arg)} is {shape}, another argument is {common}"
+                    f"scalars: {describe(arg)} is {shape}, another argument is {common}"
                 )
             common = common if shape.scalar else shape
         if not common.scalar and name in self.helpers:
@@ -134,7 +145,7 @@ class _Shapes:
         for value, _ in pieces:
             if not self.of(value).scalar:
                 raise ExpressionError(
-                    f"Piecewise takes scalar pieces only: {_text(value)} is {self.of(value)}"
+                    f"Piecewise takes scalar pieces only: {describe(value)} is {self.of(value)}"
                 )
         return SCALAR
 
@@ -172,12 +183,12 @@ def _product(left: Node, a: Shape, right: Node, b: Shape) -> Shape:
     if a.scalar or b.scalar:
         scalar = left if a.scalar else right
         raise ExpressionError(
-            f"@ multiplies matrices and vectors, but {_text(scalar)} is a scalar: write * to "
+            f"@ multiplies matrices and vectors, but {describe(scalar)} is a scalar: write * to "
             "scale by a scalar"
         )
     if a.cols != b.rows:
         raise ExpressionError(
-            f"cannot multiply {_text(left)} {a} @ {_text(right)} {b}: the columns of the left "
+            f"cannot multiply {describe(left)} {a} @ {describe(right)} {b}: the columns of the left "
             f"({a.cols}) must be the rows of the right ({b.rows})"
         )
     return Shape(a.rows, b.cols)
@@ -194,11 +205,11 @@ def _entrywise(op: str, left: Node, a: Shape, right: Node, b: Shape) -> Shape:
     verb = _ENTRYWISE[op]
     if op == "**":
         raise ExpressionError(
-            f"cannot raise {_text(left)} {a} to the power {_text(right)} {b}: ** works entry by "
+            f"cannot raise {describe(left)} {a} to the power {describe(right)} {b}: ** works entry by "
             "entry with a scalar power, or a power of the same shape"
         )
     raise ExpressionError(
-        f"cannot {verb} {_text(left)} {a} and {_text(right)} {b}: {op} works entry by entry on "
+        f"cannot {verb} {describe(left)} {a} and {describe(right)} {b}: {op} works entry by entry on "
         "equal shapes, or with a scalar (use @ for the matrix product, .T to transpose)"
     )
 
@@ -212,15 +223,20 @@ def _matrix_function(name: str, arg: Node, shape: Shape) -> Shape:
         return Shape(shape.rows, shape.rows)
     if not shape.square or shape.scalar:
         raise ExpressionError(
-            f"{name}() needs a square matrix: {_text(arg)} is {shape}"
+            f"{name}() needs a square matrix: {describe(arg)} is {shape}"
             + (" (its dimensions must have the same name)" if not shape.scalar else "")
         )
     return shape if name == "inv" else SCALAR
 
 
-def _text(node: Node) -> str:
-    """An operand as a message quotes it, in the catalogue's own syntax (``W @ x + b``)."""
+def describe(node: Node | Compare) -> str:
+    """An expression as a message quotes it, in the catalogue's own syntax (``W @ x + b``)."""
     match node:
+        case Compare(ops=ops, operands=operands):
+            parts = [describe(operands[0])]
+            for op, operand in zip(ops, operands[1:], strict=True):
+                parts += [op, describe(operand)]
+            return " ".join(parts)
         case Var(name=name) | Const(name=name):
             return name
         case Num(text=text):
@@ -232,11 +248,11 @@ def _text(node: Node) -> str:
         case BinOp(op=op, left=left, right=right):
             return f"{_operand(left)} {op} {_operand(right)}"
         case Call(name=name, args=args):
-            return f"{name}({', '.join(_text(a) for a in args)})"
+            return f"{name}({', '.join(describe(a) for a in args)})"
     return "Piecewise(...)"
 
 
 def _operand(node: Node) -> str:
     """``_text`` in parentheses when it is an operation (``(W @ x).T``)."""
-    text = _text(node)
+    text = describe(node)
     return f"({text})" if isinstance(node, BinOp | Neg) else text

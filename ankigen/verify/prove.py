@@ -29,6 +29,7 @@ from ankigen.expr.symbolic import Translator
 from ankigen.plumbing import workers
 from ankigen.records import Rule, Status, Verdict
 from ankigen.verify.casesplit import prove_equal
+from ankigen.verify.matrices import prove_matrix_rule
 from ankigen.verify.refuter import Refuter
 
 
@@ -69,6 +70,8 @@ def prove(rule: Rule) -> Verdict:
     at every sample point, spread across scales and inside every region of the case split,
     before it is called proved: a disagreement anywhere is a refutation, whatever sympy said.
     """
+    if rule.is_matrix:  # vectors and matrices: entry by entry, at several sizes
+        return prove_matrix_rule(rule)
     translate = Translator(rule.assumptions, {d.name: d for d in rule.definitions})
     variable = translate.symbol(rule.variable)
     function = translate.expr(rule.function)
