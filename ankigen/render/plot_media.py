@@ -55,6 +55,8 @@ def cache_key(rule: Rule) -> str:
             repr(rule.derivative),
             repr(rule.variable),
             repr(rule.assumptions),
+            repr(rule.shapes),
+            repr(rule.conditions),
             repr(rule.used_definitions),
             repr(rule.plot),
         ]

@@ -33,6 +33,8 @@ def verdict_key(rule: Rule) -> str:
             repr(rule.derivative),
             repr(rule.variable),
             repr(rule.assumptions),
+            repr(rule.shapes),  # the same text is another claim at other shapes
+            repr(rule.conditions),
             repr(rule.used_definitions),
             rule.function_text,
         ]
