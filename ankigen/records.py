@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ankigen.errors import Location, Problem
-from ankigen.expr.parse import Definition, Node
+from ankigen.expr.tree import Definition, Node
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Rule:
     def definitions_used_by(self, *expressions: Node) -> tuple[Definition, ...]:
         """The helpers that these expressions call, directly or through other helpers, in the
         order of the file."""
-        from ankigen.expr.parse import called_names
+        from ankigen.expr.tree import called_names
 
         by_name = {d.name: d for d in self.definitions}
         wanted: set[str] = set()

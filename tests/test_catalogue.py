@@ -18,8 +18,8 @@ from bundled_ids import ADDED_IDS, LESSON_IDS
 from click.testing import Result
 
 from ankigen.errors import CatalogueError, Problem
-from ankigen.expr.parse import BinOp, Const, Num, Var
 from ankigen.expr.symbolic import Translator
+from ankigen.expr.tree import BinOp, Const, Num, Var
 from ankigen.load import catalogue
 from ankigen.load.catalogue import MAX_FILE_BYTES, load_catalogue
 from ankigen.plumbing.files import FileTooLarge, NotARegularFile, read_regular_file

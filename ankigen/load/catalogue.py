@@ -25,18 +25,14 @@ from ankigen.errors import CatalogueError, Location, Problem, UsageError, did_yo
 from ankigen.expr.latex import function_name as latex_function_name
 from ankigen.expr.latex import name as latex_name
 from ankigen.expr.parse import (
-    VARIABLE_NAME,
-    Call,
-    Definition,
     ExpressionError,
-    Node,
     Scope,
     exact_number,
     parse_expression,
     parse_signature,
-    variables,
-    walk,
 )
+from ankigen.expr.syntax import VARIABLE_NAME
+from ankigen.expr.tree import Call, Definition, Node, variables, walk
 from ankigen.plumbing.files import FileTooLarge, NotARegularFile, read_regular_file
 from ankigen.records import (
     Assumption,
