@@ -37,8 +37,7 @@ _jobs = click.option(
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes for the proofs, the plots and the SVG formulas [default: one per "
-    "core].",
+    help="Worker processes for the proofs, the plots and the SVG formulas [default: one per core].",
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ankigen.errors import Location, Problem
-from ankigen.expr.parse import Compare, Definition, Node
+from ankigen.expr.tree import Compare, Definition, Node
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from anki.collection import (  # anki.collection first: it must be imported befo
 from anki.notes import Note
 
 from ankigen.build import build, load
-from ankigen.expr import latex
+from ankigen.expr import layout
 from ankigen.plumbing.resources import bundled_catalogue
 from ankigen.records import Rule
 from ankigen.render.notes import DISPLAY_WIDTH, NOTE_TYPE_ID
@@ -404,7 +404,7 @@ def test_the_answer_shows_the_question_the_derivative_and_the_context(
     for rule_id, card in shown.items():
         rule = rules[rule_id]
         assert _visible(card.question).strip() in _visible(card.answer), rule_id
-        derivative = html.escape(latex.fit(rule.derivative, DISPLAY_WIDTH), quote=False)
+        derivative = html.escape(layout.fit(rule.derivative, DISPLAY_WIDTH), quote=False)
         assert f"{derivative}\\]" in card.answer, rule_id
         assert html.escape(rule.context, quote=False) in card.answer, rule_id
         assert html.escape(rule.name, quote=False) in card.question, rule_id

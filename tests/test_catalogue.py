@@ -13,8 +13,8 @@ from bundled_ids import ADDED_IDS, LESSON_IDS
 from click.testing import Result
 from loading import GOOD, MakeCatalogue, assert_problems, good, load_one, problems_of, summary
 
-from ankigen.expr.parse import BinOp, Const, Num, Var
 from ankigen.expr.symbolic import Translator
+from ankigen.expr.tree import BinOp, Const, Num, Var
 from ankigen.load import fields
 from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Catalogue

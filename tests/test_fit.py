@@ -1,6 +1,6 @@
 """Every side of every bundled card fits a phone and a desktop, light and night, in Anki.
 
-First the parts, in Python: formulas are broken into lines that fit a width (``latex.fit``,
+First the parts, in Python: formulas are broken into lines that fit a width (``layout.fit``,
 with ``texwidth``'s estimate), and each side shows the helpers it should. Then the real thing:
 the bundled deck is built, imported into a new collection by Anki's own backend, and every side
 of every card, rendered by that backend, is typeset by Anki's own MathJax (from the ``aqt``
@@ -33,8 +33,9 @@ from anki_web import (
 from bundled_ids import ADDED_IDS, LESSON_IDS
 
 from ankigen.build import build, load
-from ankigen.expr import latex, texwidth
-from ankigen.expr.parse import Node, Scope, parse_expression
+from ankigen.expr import latex, layout, texwidth
+from ankigen.expr.parse import Scope, parse_expression
+from ankigen.expr.tree import Node
 from ankigen.load.catalogue import load_catalogue
 from ankigen.plumbing.resources import asset_text, bundled_catalogue
 from ankigen.render.notes import DISPLAY_WIDTH, FIELDS, render_note
@@ -72,21 +73,21 @@ def _balanced(tex: str) -> bool:
 
 def test_a_formula_that_fits_stays_as_the_printer_writes_it() -> None:
     node = _node("x*exp(x)*(1 - exp(x))")
-    assert latex.fit(node, DISPLAY_WIDTH) == latex.latex(node)
+    assert layout.fit(node, DISPLAY_WIDTH) == latex.latex(node)
 
 
 def test_a_formula_a_little_too_wide_is_set_a_size_smaller_rather_than_broken() -> None:
     """One line at 85 % reads better than two: \\small comes before any line break."""
     node = _node("x*exp(x)*(1 - exp(x))*(2 + exp(x))")
     width = texwidth.width(latex.latex(node))
-    assert latex.fit(node, width * 0.9) == f"\\small {latex.latex(node)}"
+    assert layout.fit(node, width * 0.9) == f"\\small {latex.latex(node)}"
 
 
 def test_a_long_sum_goes_over_lines_at_its_operators_each_of_which_fits() -> None:
     """Forty terms at a phone's width: every line fits, each continued line starts with its
     operator (after {} so that it stays binary), and nothing is lost or reordered."""
     node = _node(" + ".join(f"x**{i}" for i in range(2, 42)))
-    tex = latex.fit(node, DISPLAY_WIDTH)
+    tex = layout.fit(node, DISPLAY_WIDTH)
     lines = _lines(tex)
     assert "\\begin{aligned}" in tex and len(lines) > 4
     assert texwidth.width(tex) <= DISPLAY_WIDTH  # its widest line, at its size
@@ -97,7 +98,7 @@ def test_a_long_sum_goes_over_lines_at_its_operators_each_of_which_fits() -> Non
 
 def test_a_long_product_breaks_between_factors_with_a_dot() -> None:
     node = _node("(x + 1)*(x + 2)*(x + 3)*(x + 4)*(x + 5)*(x + 6)*(x + 7)")
-    lines = _lines(latex.fit(node, DISPLAY_WIDTH))
+    lines = _lines(layout.fit(node, DISPLAY_WIDTH))
     assert len(lines) > 1
     assert all(line.startswith("\\quad {} \\cdot \\left(") for line in lines[1:])
 
@@ -106,7 +107,7 @@ def test_a_long_piecewise_shows_each_condition_under_its_value() -> None:
     """The ELU question is too wide with its conditions beside the values, and fits with
     them under (the way a phone shows SELU's)."""
     node = _node("Piecewise((x, x > 0), (alpha*(exp(x) - 1), True))")
-    tex = latex.derivative_of(node, "x", 8.0)
+    tex = layout.derivative_of(node, "x", 8.0)
     assert texwidth.width(tex) <= 8.0
     assert "x \\\\ \\qquad \\text{if } x > 0" in tex
     assert "\\qquad \\text{otherwise}" in tex
@@ -117,7 +118,7 @@ def test_a_long_argument_is_broken_inside_its_brackets() -> None:
     """ln(…) of a long sum: the brackets span the lines (\\left( … \\right. then \\left. …
     \\right)), so that each line is valid MathJax on its own."""
     node = _node("m + ln(" + " + ".join(f"exp(z_{i} - m)" for i in range(1, 6)) + ")", "z_1")
-    tex = latex.derivative_of(node, "z_1", DISPLAY_WIDTH)
+    tex = layout.derivative_of(node, "z_1", DISPLAY_WIDTH)
     lines = _lines(tex)
     assert len(lines) > 2 and all(_balanced(line) for line in lines)
     assert "\\ln\\left(" in tex and "\\right." in tex and "\\left." in tex
@@ -127,7 +128,7 @@ def test_a_call_of_long_arguments_puts_each_argument_on_lines_of_its_own() -> No
     """max(a, b) with long a and b: the brackets span the lines, an argument ends its line
     with its comma, and every line fits."""
     node = _node("Max(tau*(y - yhat) + tau*(y - yhat), (tau - 1)*(y - yhat) + (tau - 1)*y)")
-    tex = latex.fit(node, DISPLAY_WIDTH)
+    tex = layout.fit(node, DISPLAY_WIDTH)
     lines = _lines(tex)
     assert lines[0].startswith("\\max\\left(") and lines[-1].endswith("\\right)")
     assert sum(line.endswith(",\\right.") for line in lines) == 1
@@ -137,14 +138,14 @@ def test_a_call_of_long_arguments_puts_each_argument_on_lines_of_its_own() -> No
 def test_what_has_no_point_to_break_at_is_set_smaller() -> None:
     """A long number cannot be broken: it is set in MathJax's smaller sizes until it fits."""
     node = _node("1.0507009873554805*1.6732632423543772*x")
-    tex = latex.fit(node, 10.0)
+    tex = layout.fit(node, 10.0)
     assert tex.split(" ", 1)[0] in ("\\small", "\\footnotesize", "\\scriptsize")
     assert texwidth.width(tex) <= 10.0
 
 
 def test_a_lead_lines_up_the_continued_lines_after_its_equals_sign() -> None:
     node = _node(" + ".join(f"x**{i}" for i in range(2, 30)))
-    tex = latex.fit(node, 14.5, lead="f'(x) = ")
+    tex = layout.fit(node, 14.5, lead="f'(x) = ")
     assert "\\begin{aligned} f'(x) &= x^{2}" in tex
 
 
@@ -154,7 +155,7 @@ def test_every_bundled_formula_fitted_to_any_width_is_valid_mathjax(budget: floa
     \\left/\\right pairs, and keeps every symbol of the formula it was given."""
     for rule in load([]).rules:
         for node in (rule.function, rule.derivative):
-            tex = latex.fit(node, budget)
+            tex = layout.fit(node, budget)
             assert _balanced(tex), (rule.id, tex)
             assert _symbols(tex) == _symbols(latex.latex(node)), (rule.id, tex)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ankigen.expr.parse import is_abstract
+from ankigen.expr.tree import is_abstract
 from ankigen.load.catalogue import load_catalogue
 from ankigen.plumbing.cache import CACHE_ENV, Cache
 from ankigen.plumbing.resources import bundled_catalogue

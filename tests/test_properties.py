@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from ankigen.errors import CatalogueError, Location
 from ankigen.expr.latex import latex
-from ankigen.expr.parse import ExpressionError, Node, Scope, parse_expression
+from ankigen.expr.parse import ExpressionError, Scope, parse_expression
 from ankigen.expr.symbolic import Translator
+from ankigen.expr.tree import Node
 from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Rule, Status
 from ankigen.verify.prove import prove

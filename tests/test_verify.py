@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from ankigen.errors import Location
-from ankigen.expr.parse import Call, Definition, Scope, Var, parse_expression, parse_signature
+from ankigen.expr.parse import Scope, parse_expression, parse_signature
+from ankigen.expr.tree import Call, Definition, Var
 from ankigen.load.assumptions import parse_assumption
 from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Assumption, Rule, Status, Verdict

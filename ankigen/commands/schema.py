@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ankigen.expr.parse import MAX_LENGTH, VARIABLE_NAME
+from ankigen.expr.parse import MAX_LENGTH
+from ankigen.expr.syntax import VARIABLE_NAME
 from ankigen.load.assumptions import ASSUMPTION
 from ankigen.load.catalogue import FILE_KEYS, FILE_REQUIRED
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, TAG

@@ -51,9 +51,7 @@ class MatrixTranslator:
         """The value of ``node`` with the symbols of ``env``: a scalar or a matrix."""
         return self._value(node, env)[0]
 
-    def condition(
-        self, node: Compare, env: Mapping[str, Value]
-    ) -> sp.Basic | tuple[sp.Basic, ...]:
+    def condition(self, node: Compare, env: Mapping[str, Value]) -> sp.Basic | tuple[sp.Basic, ...]:
         """An ``assume:`` condition as sympy relations: one, or one per entry where a side is a
         vector or matrix (``x > 0`` says every entry is positive), a chain (``0 < p < 1``) as
         one per link."""
@@ -171,7 +169,9 @@ _SCALAR_OPS: Mapping[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
 }
 
 
-def _entry_pairs(left: tuple[Value, Shape], right: tuple[Value, Shape]) -> list[tuple[Value, Value]]:
+def _entry_pairs(
+    left: tuple[Value, Shape], right: tuple[Value, Shape]
+) -> list[tuple[Value, Value]]:
     """The two sides entry by entry, a scalar side repeated for every entry of the other."""
     (x, shape_x), (y, shape_y) = left, right
     if shape_x.scalar and shape_y.scalar:

@@ -1,15 +1,16 @@
 """Parse the catalogue's expressions, untrusted text, into a small tree of our own.
 
 Nothing here ever evaluates catalogue text: Python's ``ast`` module only *parses* it, and a
-whitelist walk turns the allowed nodes into :data:`Node` values (frozen dataclasses). Both the
-proof (``symbolic``) and the card's LaTeX (``latex``) are built from the same tree, so what a card
-shows is exactly what was proved, in the author's own order.
+whitelist walk turns the allowed nodes into :data:`~ankigen.expr.tree.Node` values (frozen
+dataclasses). Both the proof (``symbolic``) and the card's LaTeX (``latex``) are built from the
+same tree, so what a card shows is exactly what was proved, in the author's own order.
 
 Syntax: ``+ - * / **`` and ``^`` for powers; exact numbers (``0.01`` is 1/100); variables of any
 length; ``pi``; ``e`` for Euler's number except in a rule whose variable is ``e``; the functions in
-:data:`FUNCTIONS`; ``Piecewise((value, condition), ...)``; helpers from ``define:``; undeclared
-one-letter functions such as ``g(x)`` or ``L_1(w)`` are abstract, and ``g'(x)`` is g's derivative.
-Limits on length, nesting and the size of numbers reject bombs such as ``9**9**9`` at once.
+:data:`~ankigen.expr.syntax.FUNCTIONS`; ``Piecewise((value, condition), ...)``; helpers from
+``define:``; undeclared one-letter functions such as ``g(x)`` or ``L_1(w)`` are abstract, and
+``g'(x)`` is g's derivative. Limits on length, nesting and the size of numbers reject bombs such
+as ``9**9**9`` at once.
 """
 
 from __future__ import annotations
@@ -17,11 +18,37 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ankigen.errors import CatalogueError, Problem, did_you_mean
+from ankigen.expr.syntax import (
+    ABSTRACT_NAME,
+    BIN_OPS,
+    COMPARE_OPS,
+    CONSTANTS,
+    FUNCTIONS,
+    PIECEWISE,
+    VARIABLE_NAME,
+    describe,
+    not_a_value,
+)
+from ankigen.expr.tree import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    Condition,
+    Const,
+    Definition,
+    Neg,
+    Node,
+    Num,
+    Piecewise,
+    TrueCond,
+    Var,
+)
 
 MAX_LENGTH = 2000  # characters in one expression
 MAX_DEPTH = 40  # nesting of operators and calls
@@ -29,30 +56,6 @@ MAX_DIGITS = 30  # digits in one number literal
 MAX_EXPONENT = 1000  # largest constant exponent
 MAX_CONSTANT_BITS = 4096  # size of a constant that folding may produce
 
-# Function name -> (fewest, most) arguments; None means no upper bound.
-FUNCTIONS: Mapping[str, tuple[int, int | None]] = {
-    "exp": (1, 1),
-    "log": (1, 2),
-    "ln": (1, 1),
-    "sqrt": (1, 1),
-    "sin": (1, 1),
-    "cos": (1, 1),
-    "tan": (1, 1),
-    "atan": (1, 1),
-    "sinh": (1, 1),
-    "cosh": (1, 1),
-    "tanh": (1, 1),
-    "erf": (1, 1),
-    "Abs": (1, 1),
-    "sign": (1, 1),
-    "Heaviside": (1, 1),
-    "Max": (2, None),
-    "Min": (2, None),
-}
-PIECEWISE = "Piecewise"
-CONSTANTS = frozenset({"pi", "e"})
-ABSTRACT_NAME = re.compile(r"[A-Za-z](_[A-Za-z0-9]+)?")
-VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 PRIME_MARK = "__d"  # g'(x) is rewritten to g__d1(x) before parsing; "__" is refused in input
 _DECIMAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _REWRITES = re.compile(r"(?P<power>\^)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<primes>'+)(?=\s*\()")
@@ -64,100 +67,6 @@ class ExpressionError(CatalogueError):
     def __init__(self, message: str) -> None:
         super().__init__([Problem(message)])
         self.reason = message
-
-
-# --- the tree -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Num:
-    """An exact rational number, with the author's spelling kept for display."""
-
-    value: Fraction
-    text: str
-
-
-@dataclass(frozen=True)
-class Const:
-    """A named mathematical constant: ``pi`` or ``e`` (Euler's number)."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: Node
-
-
-@dataclass(frozen=True)
-class BinOp:
-    """``op`` is one of ``+ - * / **``."""
-
-    op: str
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call. ``kind`` says what the name is: a built-in function, a helper from ``define:``,
-    or an abstract function; ``primes`` counts the derivatives of an abstract one (``g''``)."""
-
-    name: str
-    args: tuple[Node, ...]
-    kind: str  # "function" | "defined" | "abstract"
-    primes: int = 0
-
-
-@dataclass(frozen=True)
-class Compare:
-    """A (possibly chained) comparison: ``0 < x < 1`` has ops ``('<', '<')``."""
-
-    ops: tuple[str, ...]
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    """``and`` / ``or`` over conditions, or ``not`` over one."""
-
-    op: str
-    values: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class TrueCond:
-    """The catch-all condition of a Piecewise's last piece."""
-
-
-@dataclass(frozen=True)
-class Piecewise:
-    pieces: tuple[tuple[Node, Condition], ...]
-
-
-Node = Num | Const | Var | Neg | BinOp | Call | Piecewise
-Condition = Compare | BoolOp | TrueCond
-
-
-@dataclass(frozen=True)
-class Definition:
-    """A helper from a file's ``define:`` block, e.g. ``sigma(x): 1/(1 + exp(-x))``, or a named
-    constant, a helper without parameters (``lam: 1.0507009873554805``): an expression names it
-    without parentheses, the card prints its name and says its value in a "where" line, and the
-    proof uses the exact value."""
-
-    name: str
-    params: tuple[str, ...]
-    body: Node
-
-    @property
-    def is_constant(self) -> bool:
-        return not self.params
 
 
 @dataclass(frozen=True)
@@ -173,42 +82,6 @@ class Scope:
 
 
 # --- parsing ------------------------------------------------------------------------------------
-
-_COMPARE_OPS: Mapping[type[ast.cmpop], str] = {
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-}
-_BIN_OPS: Mapping[type[ast.operator], str] = {
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "*",
-    ast.Div: "/",
-    ast.Pow: "**",
-}
-_FORBIDDEN: Mapping[type[ast.AST], str] = {
-    ast.Attribute: "attribute access ('.')",
-    ast.Lambda: "lambda",
-    ast.ListComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension",
-    ast.Subscript: "indexing ('[...]')",
-    ast.List: "a list",
-    ast.Dict: "a dict",
-    ast.Set: "a set",
-    ast.Starred: "'*' unpacking",
-    ast.NamedExpr: "':='",
-    ast.IfExp: "'if ... else' (use Piecewise)",
-    ast.JoinedStr: "a string",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Slice: "a slice",
-}
 
 
 def parse_expression(text: str, scope: Scope) -> Node:
@@ -283,7 +156,7 @@ def _parse_python(text: str) -> _Parsed:
         column = origin[min(error.offset, len(origin)) - 1] + 1 if error.offset else None
         where = f" at column {column}" if column else ""
         raise ExpressionError(f"invalid syntax{where}: {text!r}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except (RecursionError, MemoryError, ValueError):  # its stack or memory, not the syntax
         raise ExpressionError("the expression is nested too deeply") from None
     return _Parsed(tree.body, source)
 
@@ -299,36 +172,34 @@ class _Builder:
     def expression(self, node: ast.expr, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
-        down = depth + 1
         match node:
-            case ast.Constant(value=bool()):
-                raise ExpressionError(f"'{ast.unparse(node)}' can only be a Piecewise condition")
-            case ast.Constant(value=int() | float()):
-                return self.number(node)
             case ast.Constant():
-                raise ExpressionError(f"{type(node.value).__name__} literals are not allowed")
+                return self.constant(node)
             case ast.Name(id=name):
                 return self.name(name)
             case ast.UnaryOp(op=ast.USub(), operand=operand):
-                return Neg(self.expression(operand, down))
+                return Neg(self.expression(operand, depth + 1))
             case ast.UnaryOp(op=ast.UAdd(), operand=operand):
-                return self.expression(operand, down)
-            case ast.BinOp(op=op, left=left, right=right) if type(op) in _BIN_OPS:
-                return BinOp(
-                    _BIN_OPS[type(op)], self.expression(left, down), self.expression(right, down)
-                )
-            case ast.BinOp(op=op):
-                symbol = ast.unparse(ast.BinOp(ast.Name("a"), op, ast.Name("b")))[2:-2]
-                raise ExpressionError(f"the operator '{symbol}' is not allowed")
+                return self.expression(operand, depth + 1)
+            case ast.BinOp():
+                return self.binary(node, depth + 1)
             case ast.Call():
-                return self.call(node, down)
-            case ast.Compare() | ast.BoolOp():
-                raise ExpressionError("a comparison can only be a Piecewise condition")
-            case ast.Tuple():
-                raise ExpressionError(
-                    "a tuple can only be a piece of Piecewise((value, condition), ...)"
-                )
-        raise ExpressionError(f"{_describe(node)} is not allowed in an expression")
+                return self.call(node, depth + 1)
+        raise ExpressionError(not_a_value(node))
+
+    def constant(self, node: ast.Constant) -> Num:
+        if isinstance(node.value, bool):  # before int: True is an int to Python
+            raise ExpressionError(f"'{ast.unparse(node)}' can only be a Piecewise condition")
+        if isinstance(node.value, int | float):
+            return self.number(node)
+        raise ExpressionError(f"{type(node.value).__name__} literals are not allowed")
+
+    def binary(self, node: ast.BinOp, depth: int) -> BinOp:
+        op = BIN_OPS.get(type(node.op))
+        if op is None:
+            symbol = ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2]
+            raise ExpressionError(f"the operator '{symbol}' is not allowed")
+        return BinOp(op, self.expression(node.left, depth), self.expression(node.right, depth))
 
     def number(self, node: ast.Constant) -> Num:
         # The source is one line (newlines were replaced), so the number's text is a slice of it;
@@ -352,8 +223,25 @@ class _Builder:
         return Var(name)
 
     def call(self, node: ast.Call, depth: int) -> Node:
+        name, primes = self.callee(node)
+        if name == PIECEWISE:
+            return self.piecewise(node, depth)
+        args = tuple(self.expression(arg, depth) for arg in node.args)
+        if name in FUNCTIONS:
+            low, high = FUNCTIONS[name]
+            _check_arity(name, len(args), low, high)
+            return Call(name, args, "function")
+        if name in self.scope.definitions:
+            return self.helper_call(name, args)
+        if ABSTRACT_NAME.fullmatch(name):
+            return _abstract_call(name, args, primes)
+        names = sorted({*FUNCTIONS, PIECEWISE, *self.scope.definitions})
+        raise ExpressionError(f"unknown function '{name}'{did_you_mean(name, names)}")
+
+    def callee(self, node: ast.Call) -> tuple[str, int]:
+        """The name a call calls and its count of primes, if the call's form is allowed."""
         if not isinstance(node.func, ast.Name):
-            raise ExpressionError(f"only named functions can be called, not {_describe(node.func)}")
+            raise ExpressionError(f"only named functions can be called, not {describe(node.func)}")
         if node.keywords:
             raise ExpressionError("keyword arguments are not allowed")
         if any(isinstance(arg, ast.Starred) for arg in node.args):
@@ -367,32 +255,16 @@ class _Builder:
                 f"a prime only marks the derivative of an abstract function such as g'(x); "
                 f"write the derivative of '{name}' out"
             )
-        if name == PIECEWISE:
-            return self.piecewise(node, depth)
-        args = tuple(self.expression(arg, depth) for arg in node.args)
-        if known:
-            if name in FUNCTIONS:
-                low, high = FUNCTIONS[name]
-                _check_arity(name, len(args), low, high)
-                return Call(name, args, "function")
-            helper = self.scope.definitions[name]
-            if helper.is_constant:
-                raise ExpressionError(
-                    f"'{name}' is a named constant, not a function: write {name}, not {name}(...)"
-                )
-            _check_arity(name, len(args), len(helper.params), len(helper.params))
-            return Call(name, args, "defined")
-        if ABSTRACT_NAME.fullmatch(name):
-            if not args:
-                raise ExpressionError(f"the abstract function '{name}' needs an argument")
-            if primes and len(args) != 1:
-                raise ExpressionError(
-                    f"{name}{chr(39) * primes} is the derivative of a function of one argument; "
-                    f"'{name}' is given {len(args)}"
-                )
-            return Call(name, args, "abstract", primes)
-        names = sorted({*FUNCTIONS, PIECEWISE, *self.scope.definitions})
-        raise ExpressionError(f"unknown function '{name}'{did_you_mean(name, names)}")
+        return name, primes
+
+    def helper_call(self, name: str, args: tuple[Node, ...]) -> Call:
+        helper = self.scope.definitions[name]
+        if helper.is_constant:
+            raise ExpressionError(
+                f"'{name}' is a named constant, not a function: write {name}, not {name}(...)"
+            )
+        _check_arity(name, len(args), len(helper.params), len(helper.params))
+        return Call(name, args, "defined")
 
     def piecewise(self, node: ast.Call, depth: int) -> Piecewise:
         if not node.args:
@@ -412,11 +284,11 @@ class _Builder:
             case ast.Constant(value=True):
                 return TrueCond()
             case ast.Compare(left=left, ops=ops, comparators=rest) if all(
-                type(op) in _COMPARE_OPS for op in ops
+                type(op) in COMPARE_OPS for op in ops
             ):
                 operands = (left, *rest)
                 return Compare(
-                    tuple(_COMPARE_OPS[type(op)] for op in ops),
+                    tuple(COMPARE_OPS[type(op)] for op in ops),
                     tuple(self.expression(o, depth + 1) for o in operands),
                 )
             case ast.BoolOp(op=op, values=values):
@@ -427,6 +299,17 @@ class _Builder:
         raise ExpressionError(
             "a Piecewise condition is a comparison such as x < 0 (combined with and/or), or True"
         )
+
+
+def _abstract_call(name: str, args: tuple[Node, ...], primes: int) -> Call:
+    if not args:
+        raise ExpressionError(f"the abstract function '{name}' needs an argument")
+    if primes and len(args) != 1:
+        raise ExpressionError(
+            f"{name}{chr(39) * primes} is the derivative of a function of one argument; "
+            f"'{name}' is given {len(args)}"
+        )
+    return Call(name, args, "abstract", primes)
 
 
 def _rewrite(text: str) -> tuple[str, list[int]]:
@@ -464,19 +347,6 @@ def _check_arity(name: str, given: int, low: int, high: int | None) -> None:
         )
         plural = "" if wanted == "1" else "s"
         raise ExpressionError(f"'{name}' takes {wanted} argument{plural}, not {given}")
-
-
-def _describe(node: ast.AST) -> str:
-    """Words for a construct, never Python's own class names."""
-    match node:
-        case ast.UnaryOp(op=op):
-            symbol = {ast.Not: "not", ast.Invert: "~"}.get(type(op), "this")
-            return f"the operator '{symbol}'"
-        case ast.Call():
-            return "the result of a call"
-        case ast.Constant():
-            return "a number"
-    return _FORBIDDEN.get(type(node), f"'{ast.unparse(node)[:40]}'")
 
 
 def exact_number(text: str) -> Fraction:
@@ -568,58 +438,3 @@ def _power(base: Fraction | None, exponent: Fraction | None) -> Fraction | None:
 def _short(value: Fraction) -> str:
     text = str(value)
     return text if len(text) <= 20 else text[:17] + "…"
-
-
-# --- questions about a tree ----------------------------------------------------------------------
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Every expression node of the tree, the root first, each before its children, left to
-    right (conditions are looked into too). A stack, not recursion: nested generators would cost
-    the depth of the tree at every node."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(_children(current)))
-
-
-def _children(node: Node) -> list[Node]:
-    match node:
-        case Neg(operand=operand):
-            return [operand]
-        case BinOp(left=left, right=right):
-            return [left, right]
-        case Call(args=args):
-            return list(args)
-        case Piecewise(pieces=pieces):
-            return [
-                child
-                for value, condition in pieces
-                for child in (value, *_condition_operands(condition))
-            ]
-    return []
-
-
-def _condition_operands(condition: Condition) -> Iterator[Node]:
-    match condition:
-        case Compare(operands=operands):
-            yield from operands
-        case BoolOp(values=values):
-            for value in values:
-                yield from _condition_operands(value)
-
-
-def called_names(node: Node) -> set[str]:
-    """Names of the ``define:`` helpers the tree calls."""
-    return {n.name for n in walk(node) if isinstance(n, Call) and n.kind == "defined"}
-
-
-def variables(node: Node) -> set[str]:
-    """Names of the variables the tree uses (not those inside the helpers it calls)."""
-    return {n.name for n in walk(node) if isinstance(n, Var)}
-
-
-def is_abstract(node: Node) -> bool:
-    """Whether the tree calls an abstract function such as ``g(x)``: a general rule."""
-    return any(isinstance(n, Call) and n.kind == "abstract" for n in walk(node))

@@ -7,12 +7,13 @@ derivative of a helper; ``g'(x)`` is sympy's derivative of the abstract function
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sympy as sp
 
-from ankigen.expr.parse import (
+from ankigen.expr.tree import (
     BinOp,
     BoolOp,
     Call,
@@ -47,6 +48,13 @@ _FUNCTIONS = {
     "Heaviside": sp.Heaviside,
     "Max": sp.Max,
     "Min": sp.Min,
+}
+_BINARY: Mapping[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
 }
 _RELATIONS = {
     "<": sp.StrictLessThan,
@@ -108,36 +116,31 @@ class Translator:
             case Neg(operand=operand):
                 return -self.expr(operand, env)
             case BinOp(op=op, left=left, right=right):
-                a, b = self.expr(left, env), self.expr(right, env)
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
-                if op == "/":
-                    return a / b
-                return a**b
-            case Call(kind="function", name=name, args=args):
-                return _FUNCTIONS[name](*(self.expr(a, env) for a in args))
-            case Call(kind="defined", name=name, args=args):
-                helper = self.definitions[name]
-                inner = {p: self.expr(a, env) for p, a in zip(helper.params, args, strict=True)}
-                return self.expr(helper.body, inner)
-            case Call(kind="abstract", name=name, args=args, primes=primes):
-                return self.abstract(name, tuple(self.expr(a, env) for a in args), primes)
+                return _BINARY[op](self.expr(left, env), self.expr(right, env))
+            case Call():
+                return self.call(node, env)
             case Piecewise(pieces=pieces):
                 return sp.Piecewise(
                     *((self.expr(value, env), self.condition(cond, env)) for value, cond in pieces)
                 )
         raise TypeError(f"not an expression node: {node!r}")
 
+    def call(self, node: Call, env: Mapping[str, sp.Expr]) -> sp.Expr:
+        args = tuple(self.expr(a, env) for a in node.args)
+        if node.kind == "function":
+            return _FUNCTIONS[node.name](*args)
+        if node.kind == "abstract":
+            return self.abstract(node.name, args, node.primes)
+        helper = self.definitions[node.name]  # "defined": the helper's body, never its name
+        return self.expr(helper.body, dict(zip(helper.params, args, strict=True)))
+
     def abstract(self, name: str, args: tuple[sp.Expr, ...], primes: int) -> sp.Expr:
-        function = sp.Function(name, real=True)
+        function = sp.Function(name, real=True)  # real like every symbol: else g(x) may be complex
         if primes == 0:
             return function(*args)
         if len(args) != 1:
             raise ValueError(f"{name}' is only defined for a function of one argument")
+        # g'(2x) is g' at 2x, not d/dx of g(2x): differentiate at a dummy, then substitute
         dummy = sp.Dummy("t", real=True)
         derivative = sp.Derivative(function(dummy), (dummy, primes))
         return derivative.subs(dummy, args[0])

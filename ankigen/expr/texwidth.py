@@ -11,6 +11,7 @@ Anki's own MathJax, and the budgets in :mod:`ankigen.expr.latex` leave room for 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 _TOKEN = re.compile(r"\\[A-Za-z]+\s?|\\.|[{}&^_]|\s+|[^\\{}&^_\s]")
 _SCRIPT = 0.71  # MathJax's size for a script (superscript, subscript, inline fraction part)
@@ -104,44 +105,39 @@ class _Reader:
         return text
 
     def _item(self, piece: str, scale: float) -> float:
-        if piece == "{":
-            return self.row(scale)
-        if piece in ("^", "_"):
-            return self.group(scale * _SCRIPT)
-        if piece == " ":
-            return 0.0
-        if piece == "\\frac":
-            inner = scale if scale >= 1.0 else scale * _SCRIPT
-            return max(self.group(inner), self.group(inner)) + 0.45 * scale  # bar overhang
-        if piece in _ACCENTS:
-            return self.group(scale)  # the accent sits over its letter
-        if piece == "\\sqrt":
-            return 0.85 * scale + self.group(scale)
-        if piece in ("\\text", "\\operatorname"):
-            return (0.45 * self._text() + (0.17 if piece == "\\operatorname" else 0)) * scale
-        if piece == "\\begin":
-            return self._environment(scale, cases=self._plain() == "cases")
-        if piece == "\\end":
-            self._text()
-            return 0.0
-        if piece in ("\\\\", "&"):
-            return 0.0
-        if piece in ("\\left", "\\right"):
-            # a stretchy bracket grows wider with what it holds; "." is an empty one
-            return (0.12 if self._next() == "." else 0.6) * scale
-        if piece in _WIDTHS:
-            return _WIDTHS[piece] * scale
-        if _NAMED.match(piece):
-            return (0.5 * (len(piece) - 1) + 0.17) * scale
-        if piece.startswith("\\"):
-            return 0.6 * scale  # a Greek letter or a symbol
-        if piece in _OPERATORS:
-            return _OPERATORS[piece] * scale
-        if piece in "()[]|":
-            return 0.39 * scale
-        if piece in ".,":
-            return 0.28 * scale + (0.17 * scale if piece == "," else 0.0)
-        return (0.5 if piece.isdigit() else 0.57) * scale
+        """The width of one piece, and of the groups it takes as arguments."""
+        read = _STRUCTURES.get(piece)
+        return read(self, piece, scale) if read is not None else _symbol(piece, scale)
+
+    def _script(self, piece: str, scale: float) -> float:  # ^ and _ alike
+        return self.group(scale * _SCRIPT)
+
+    def _fraction(self, piece: str, scale: float) -> float:
+        inner = scale if scale >= 1.0 else scale * _SCRIPT
+        return max(self.group(inner), self.group(inner)) + 0.45 * scale  # bar overhang
+
+    def _accent(self, piece: str, scale: float) -> float:
+        return self.group(scale)  # the accent sits over its letter
+
+    def _root(self, piece: str, scale: float) -> float:
+        return 0.85 * scale + self.group(scale)
+
+    def _words(self, piece: str, scale: float) -> float:
+        return (0.45 * self._text() + (0.17 if piece == "\\operatorname" else 0)) * scale
+
+    def _begin(self, piece: str, scale: float) -> float:
+        return self._environment(scale, cases=self._plain() == "cases")
+
+    def _end(self, piece: str, scale: float) -> float:
+        self._text()
+        return 0.0
+
+    def _bracket(self, piece: str, scale: float) -> float:
+        # a stretchy bracket grows wider with what it holds; "." is an empty one
+        return (0.12 if self._next() == "." else 0.6) * scale
+
+    def _open_group(self, piece: str, scale: float) -> float:
+        return self.row(scale)
 
     def _environment(self, scale: float, cases: bool) -> float:
         """``cases`` (a brace, and a quad between its columns) or ``aligned`` (cells in pairs
@@ -159,3 +155,39 @@ class _Reader:
                 self._text()
                 break
         return max(rows) + brace * scale
+
+
+# The pieces that take arguments (or close an environment): how to read each.
+_STRUCTURES: Mapping[str, Callable[[_Reader, str, float], float]] = {
+    "{": _Reader._open_group,
+    "^": _Reader._script,
+    "_": _Reader._script,
+    "\\frac": _Reader._fraction,
+    **dict.fromkeys(_ACCENTS, _Reader._accent),
+    "\\sqrt": _Reader._root,
+    "\\text": _Reader._words,
+    "\\operatorname": _Reader._words,
+    "\\begin": _Reader._begin,
+    "\\end": _Reader._end,
+    "\\left": _Reader._bracket,
+    "\\right": _Reader._bracket,
+}
+
+
+def _symbol(piece: str, scale: float) -> float:
+    """The width of a piece that stands alone: a symbol, a letter, a digit or a space."""
+    if piece in (" ", "\\\\", "&"):
+        return 0.0
+    if piece in _WIDTHS:
+        return _WIDTHS[piece] * scale
+    if _NAMED.match(piece):
+        return (0.5 * (len(piece) - 1) + 0.17) * scale
+    if piece.startswith("\\"):
+        return 0.6 * scale  # a Greek letter or a symbol
+    if piece in _OPERATORS:
+        return _OPERATORS[piece] * scale
+    if piece in "()[]|":
+        return 0.39 * scale
+    if piece in ".,":
+        return 0.28 * scale + (0.17 * scale if piece == "," else 0.0)
+    return (0.5 if piece.isdigit() else 0.57) * scale

@@ -12,18 +12,9 @@ from fractions import Fraction
 from ankigen.errors import Location, did_you_mean
 from ankigen.expr.latex import function_name as latex_function_name
 from ankigen.expr.latex import name as latex_name
-from ankigen.expr.parse import (
-    VARIABLE_NAME,
-    Call,
-    Definition,
-    ExpressionError,
-    Node,
-    Scope,
-    exact_number,
-    parse_expression,
-    variables,
-    walk,
-)
+from ankigen.expr.parse import ExpressionError, Scope, exact_number, parse_expression
+from ankigen.expr.syntax import VARIABLE_NAME
+from ankigen.expr.tree import Call, Definition, Node, variables, walk
 from ankigen.load.assumptions import read_assumptions
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
 from ankigen.load.yamlfile import Value, shown
@@ -143,7 +134,9 @@ def _plot(check: Checker, value: Value | None, variable: str, rule_id: str | Non
     if value is None:
         return PlotSettings()
     if value.tag == "bool":
-        return PlotSettings(enabled=value.data.lower() in ("true", "yes", "on"))  # YAML 1.1 spellings
+        return PlotSettings(
+            enabled=value.data.lower() in ("true", "yes", "on")
+        )  # YAML 1.1 spellings
     if not isinstance(value.data, dict):
         check.problem(
             f"'plot' must be false or a mapping (x, y, values), not {value.kind()}",

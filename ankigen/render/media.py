@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ankigen.errors import CatalogueError, Problem
-from ankigen.expr.parse import variables
+from ankigen.expr.tree import variables
 from ankigen.plumbing import workers
 from ankigen.plumbing.cache import Cache
 from ankigen.records import MediaFile, Progress, RenderedNote, Rule

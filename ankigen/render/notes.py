@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import html
 
-from ankigen.expr import latex
-from ankigen.expr.parse import Definition
+from ankigen.expr import latex, layout
+from ankigen.expr.tree import Definition
 from ankigen.plumbing.resources import asset_text
 from ankigen.records import MediaFile, NoteType, RenderedNote, Rule
 
@@ -58,10 +58,10 @@ def note_type() -> NoteType:
 def render_note(rule: Rule, plot: str = "", media: tuple[MediaFile, ...] = ()) -> RenderedNote:
     """The fields of one rule's note (the rule must already be proved); ``plot`` is the HTML of
     its plot and ``media`` the files that HTML refers to."""
-    question = latex.derivative_of(rule.function, rule.variable, DISPLAY_WIDTH)
+    question = layout.derivative_of(rule.function, rule.variable, DISPLAY_WIDTH)
     on_the_front = rule.definitions_used_by(rule.function)
     only_on_the_back = tuple(d for d in rule.used_definitions if d not in on_the_front)
-    answer = _display_math(latex.fit(rule.derivative, DISPLAY_WIDTH))
+    answer = _display_math(layout.fit(rule.derivative, DISPLAY_WIDTH))
     if only_on_the_back:
         answer += f'<div class="definitions">{_definitions(only_on_the_back)}</div>'
     values = {
@@ -85,7 +85,7 @@ def _definitions(helpers: tuple[Definition, ...]) -> str:
         params = ", ".join(latex.name(p) for p in helper.params)
         head = latex.function_name(helper.name) + (f"({params})" if params else "")
         call = f"\\displaystyle {head} = "
-        lines.append(f"where {inline_math(latex.fit(helper.body, DEFINITION_WIDTH, lead=call))}")
+        lines.append(f"where {inline_math(layout.fit(helper.body, DEFINITION_WIDTH, lead=call))}")
     return "<br>".join(lines)
 
 

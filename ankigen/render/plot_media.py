@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ankigen.expr import latex
-from ankigen.expr.parse import is_abstract, variables
+from ankigen.expr import latex, layout
+from ankigen.expr.tree import is_abstract, variables
 from ankigen.plumbing.cache import Cache
 from ankigen.plumbing.keys import content_key, environment
 from ankigen.plumbing.resources import asset_text
@@ -45,6 +45,8 @@ def cache_key(rule: Rule) -> str:
             "render/plot_media.py",
             "expr/symbolic.py",
             "expr/latex.py",
+            "expr/layout.py",
+            "expr/texwidth.py",
         ),
     )
     return content_key(
@@ -136,8 +138,8 @@ def plot_html(rule: Rule, plot: PlotImage) -> str:
     other symbols were given."""
     v = latex.name(rule.variable)
     entries = [
-        ("function", latex.fit(rule.function, LEGEND_WIDTH, lead=f"f({v}) = ")),
-        ("derivative", latex.fit(rule.derivative, LEGEND_WIDTH, lead=f"f'({v}) = ")),
+        ("function", layout.fit(rule.function, LEGEND_WIDTH, lead=f"f({v}) = ")),
+        ("derivative", layout.fit(rule.derivative, LEGEND_WIDTH, lead=f"f'({v}) = ")),
     ]
     legend = "".join(
         f'<div class="plot-entry"><span class="plot-key plot-key-{line}"></span>'

@@ -24,7 +24,8 @@ def verdict_key(rule: Rule) -> str:
     installation = environment(
         "ankigen-proof",
         ("sympy", "mpmath"),
-        ("verify", "expr/parse.py", "expr/symbolic.py"),  # the prover, and the door into sympy
+        # the prover, the language it reads, and the door into sympy
+        ("verify", "expr/parse.py", "expr/syntax.py", "expr/tree.py", "expr/symbolic.py"),
     )
     return content_key(
         [

@@ -20,28 +20,30 @@ import pytest
 import sympy as sp
 
 from ankigen.expr.parse import (
-    FUNCTIONS,
     MAX_DEPTH,
     MAX_DIGITS,
     MAX_LENGTH,
+    ExpressionError,
+    Scope,
+    parse_expression,
+    parse_signature,
+)
+from ankigen.expr.symbolic import Translator
+from ankigen.expr.syntax import FUNCTIONS
+from ankigen.expr.tree import (
     BinOp,
     BoolOp,
     Call,
     Compare,
     Const,
     Definition,
-    ExpressionError,
     Node,
     Num,
     Piecewise,
-    Scope,
     TrueCond,
     Var,
-    parse_expression,
-    parse_signature,
     variables,
 )
-from ankigen.expr.symbolic import Translator
 
 x, y, w = (sp.Symbol(name, real=True) for name in "xyw")
 
