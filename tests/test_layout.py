@@ -114,7 +114,7 @@ def test_the_layers_cover_every_part_of_the_package() -> None:
     assert {_part(module) for module in MODULES} <= set(LAYERS)
     readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
     for part in {_part(module) for module in MODULES} - {"__init__", "__main__"}:
-        assert f"`{part}" in readme, f"the README's package table does not name {part}"
+        assert f"`ankigen/{part}" in readme, f"the README's package table does not name {part}"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

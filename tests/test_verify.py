@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from ankigen.errors import Location
+from ankigen.expr.assumptions import Assumption
 from ankigen.expr.parse import Scope, parse_expression, parse_signature
 from ankigen.expr.tree import Call, Definition, Var
 from ankigen.load.assumptions import parse_assumption
 from ankigen.load.catalogue import load_catalogue
-from ankigen.records import Assumption, Rule, Status, Verdict
+from ankigen.records import Rule, Status, Verdict
 from ankigen.verify.prove import prove, verify_rules
 
 SIGMOID = {"sigma(x)": "1/(1 + exp(-x))"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import sympy as sp
 
@@ -30,7 +31,9 @@ from ankigen.expr.tree import (
     Var,
 )
 
-Value = sp.Expr | sp.MatrixBase
+# A sympy scalar (Expr) or matrix (MatrixBase, or a matrix expression of symbolic size); sympy
+# has no type hints, so mypy sees Any either way.
+Value: TypeAlias = Any
 
 
 class NotForAllSizes(Exception):

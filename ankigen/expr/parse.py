@@ -30,6 +30,7 @@ from ankigen.expr.syntax import (
     CONSTANTS,
     FUNCTIONS,
     PIECEWISE,
+    TRANSPOSE,
     VARIABLE_NAME,
     describe,
     not_a_value,
@@ -46,6 +47,7 @@ from ankigen.expr.tree import (
     Node,
     Num,
     Piecewise,
+    Transpose,
     TrueCond,
     Var,
 )
@@ -185,6 +187,12 @@ class _Builder:
                 return self.binary(node, depth + 1)
             case ast.Call():
                 return self.call(node, depth + 1)
+            case ast.Attribute(value=value, attr=attr, ctx=ast.Load()) if attr == TRANSPOSE:
+                return Transpose(self.expression(value, depth + 1))
+            case ast.Attribute(attr=attr):
+                raise ExpressionError(
+                    f"'.{attr}' is not allowed: the only attribute is .T, the transpose"
+                )
         raise ExpressionError(not_a_value(node))
 
     def constant(self, node: ast.Constant) -> Num:

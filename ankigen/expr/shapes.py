@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ankigen.expr.parse import ExpressionError
+from ankigen.expr.syntax import MATRIX_FUNCTIONS
 from ankigen.expr.tree import (
     BinOp,
     Call,
@@ -33,8 +34,6 @@ from ankigen.expr.tree import (
     Var,
 )
 
-MATRIX_FUNCTIONS = frozenset({"sum", "trace", "det", "inv", "norm", "diag"})
-
 
 @dataclass(frozen=True)
 class Shape:
@@ -46,7 +45,9 @@ class Shape:
     @classmethod
     def of(cls, declared: tuple[str, ...]) -> Shape:
         """From a ``shapes:`` entry: ``()`` scalar, ``("n",)`` column, ``("m", "n")`` matrix."""
-        return cls(*declared) if len(declared) == 2 else cls(*declared, "1")
+        if len(declared) == 2:
+            return cls(declared[0], declared[1])
+        return cls(declared[0]) if declared else cls()
 
     @property
     def scalar(self) -> bool:
@@ -188,8 +189,8 @@ def _product(left: Node, a: Shape, right: Node, b: Shape) -> Shape:
         )
     if a.cols != b.rows:
         raise ExpressionError(
-            f"cannot multiply {describe(left)} {a} @ {describe(right)} {b}: the columns of the left "
-            f"({a.cols}) must be the rows of the right ({b.rows})"
+            f"cannot multiply {describe(left)} {a} @ {describe(right)} {b}: the columns of the "
+            f"left ({a.cols}) must be the rows of the right ({b.rows})"
         )
     return Shape(a.rows, b.cols)
 
@@ -205,12 +206,12 @@ def _entrywise(op: str, left: Node, a: Shape, right: Node, b: Shape) -> Shape:
     verb = _ENTRYWISE[op]
     if op == "**":
         raise ExpressionError(
-            f"cannot raise {describe(left)} {a} to the power {describe(right)} {b}: ** works entry by "
-            "entry with a scalar power, or a power of the same shape"
+            f"cannot raise {describe(left)} {a} to the power {describe(right)} {b}: ** works "
+            "entry by entry with a scalar power, or a power of the same shape"
         )
     raise ExpressionError(
-        f"cannot {verb} {describe(left)} {a} and {describe(right)} {b}: {op} works entry by entry on "
-        "equal shapes, or with a scalar (use @ for the matrix product, .T to transpose)"
+        f"cannot {verb} {describe(left)} {a} and {describe(right)} {b}: {op} works entry by "
+        "entry on equal shapes, or with a scalar (use @ for the matrix product, .T to transpose)"
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ankigen.expr.assumptions import Assumption, Interval
 from ankigen.expr.tree import (
     BinOp,
     BoolOp,
@@ -28,9 +29,8 @@ from ankigen.expr.tree import (
     TrueCond,
     Var,
 )
-from ankigen.records import Assumption, Interval
 
-_FUNCTIONS = {
+FUNCTIONS = {
     "exp": sp.exp,
     "log": sp.log,
     "ln": sp.log,
@@ -56,7 +56,7 @@ _BINARY: Mapping[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
     "/": operator.truediv,
     "**": operator.pow,
 }
-_RELATIONS = {
+RELATIONS = {
     "<": sp.StrictLessThan,
     "<=": sp.LessThan,
     ">": sp.StrictGreaterThan,
@@ -128,7 +128,7 @@ class Translator:
     def call(self, node: Call, env: Mapping[str, sp.Expr]) -> sp.Expr:
         args = tuple(self.expr(a, env) for a in node.args)
         if node.kind == "function":
-            return _FUNCTIONS[node.name](*args)
+            return FUNCTIONS[node.name](*args)
         if node.kind == "abstract":
             return self.abstract(node.name, args, node.primes)
         helper = self.definitions[node.name]  # "defined": the helper's body, never its name
@@ -151,7 +151,7 @@ class Translator:
                 return sp.true
             case Compare(ops=ops, operands=operands):
                 values = [self.expr(o, env) for o in operands]
-                parts = [_RELATIONS[op](values[i], values[i + 1]) for i, op in enumerate(ops)]
+                parts = [RELATIONS[op](values[i], values[i + 1]) for i, op in enumerate(ops)]
                 return sp.And(*parts) if len(parts) > 1 else parts[0]
             case BoolOp(op="not", values=(value,)):
                 return sp.Not(self.condition(value, env))

@@ -27,7 +27,16 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = {
     "Heaviside": (1, 1),
     "Max": (2, None),
     "Min": (2, None),
+    # Vectors and matrices (a rule with shapes:): see ankigen.expr.shapes.
+    "sum": (1, 1),
+    "trace": (1, 1),
+    "det": (1, 1),
+    "inv": (1, 1),
+    "norm": (1, 1),
+    "diag": (1, 1),
 }
+MATRIX_FUNCTIONS = frozenset({"sum", "trace", "det", "inv", "norm", "diag"})
+TRANSPOSE = "T"  # the one attribute an expression may use: A.T
 PIECEWISE = "Piecewise"
 CONSTANTS = frozenset({"pi", "e"})
 ABSTRACT_NAME = re.compile(r"[A-Za-z](_[A-Za-z0-9]+)?")
@@ -47,6 +56,7 @@ BIN_OPS: Mapping[type[ast.operator], str] = {
     ast.Mult: "*",
     ast.Div: "/",
     ast.Pow: "**",
+    ast.MatMult: "@",
 }
 _FORBIDDEN: Mapping[type[ast.AST], str] = {
     ast.Attribute: "attribute access ('.')",

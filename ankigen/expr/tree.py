@@ -40,7 +40,8 @@ class Neg:
 
 @dataclass(frozen=True)
 class BinOp:
-    """``op`` is one of ``+ - * / **``."""
+    """``op`` is one of ``+ - * / **``, or ``@`` (the matrix product, in a rule with
+    ``shapes:``)."""
 
     op: str
     left: Node
@@ -84,7 +85,14 @@ class Piecewise:
     pieces: tuple[tuple[Node, Condition], ...]
 
 
-Node = Num | Const | Var | Neg | BinOp | Call | Piecewise
+@dataclass(frozen=True)
+class Transpose:
+    """``A.T``: a vector's or matrix's transpose (only in a rule with ``shapes:``)."""
+
+    operand: Node
+
+
+Node = Num | Const | Var | Neg | BinOp | Call | Piecewise | Transpose
 Condition = Compare | BoolOp | TrueCond
 
 
@@ -117,7 +125,7 @@ def walk(node: Node) -> Iterator[Node]:
 
 def _children(node: Node) -> list[Node]:
     match node:
-        case Neg(operand=operand):
+        case Neg(operand=operand) | Transpose(operand=operand):
             return [operand]
         case BinOp(left=left, right=right):
             return [left, right]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from ankigen.expr.assumptions import Assumption, Interval
 from ankigen.expr.parse import ExpressionError, exact_number
 from ankigen.load.fields import Checker
 from ankigen.load.yamlfile import Value, shown
-from ankigen.records import Assumption, Interval
 
 # An assumption compares one symbol with a number: 'x > 0', '0 < p < 1', '0 < lr', 't >= 0'.
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"

@@ -10,6 +10,7 @@ import re
 from fractions import Fraction
 
 from ankigen.errors import Location, did_you_mean
+from ankigen.expr.assumptions import Assumption
 from ankigen.expr.latex import function_name as latex_function_name
 from ankigen.expr.latex import name as latex_name
 from ankigen.expr.parse import ExpressionError, Scope, exact_number, parse_expression
@@ -18,7 +19,7 @@ from ankigen.expr.tree import Call, Definition, Node, variables, walk
 from ankigen.load.assumptions import read_assumptions
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
 from ankigen.load.yamlfile import Value, shown
-from ankigen.records import Assumption, PlotSettings, Rule
+from ankigen.records import PlotSettings, Rule
 
 MAX_PLOT_NUMBER = 10**9  # plot ranges and values
 RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -134,9 +135,8 @@ def _plot(check: Checker, value: Value | None, variable: str, rule_id: str | Non
     if value is None:
         return PlotSettings()
     if value.tag == "bool":
-        return PlotSettings(
-            enabled=value.data.lower() in ("true", "yes", "on")
-        )  # YAML 1.1 spellings
+        # YAML 1.1 reads yes, Yes, YES, on, On and ON as true, as well as true.
+        return PlotSettings(enabled=str(value.data).lower() in ("true", "yes", "on"))
     if not isinstance(value.data, dict):
         check.problem(
             f"'plot' must be false or a mapping (x, y, values), not {value.kind()}",

@@ -46,8 +46,9 @@ import numpy as np
 import numpy.typing as npt
 import sympy as sp
 
+from ankigen.expr.assumptions import Interval
 from ankigen.expr.symbolic import Translator
-from ankigen.records import Interval, Rule
+from ankigen.records import Rule
 from ankigen.render.plot_media import wants_plot
 
 Array = npt.NDArray[np.float64]

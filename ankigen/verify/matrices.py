@@ -27,8 +27,9 @@ def prove_matrix_rule(rule: Rule) -> Verdict:
     helpers = {d.name: d for d in rule.definitions}
     concrete = MatrixTranslator(shapes, helpers)
     symbolic = MatrixTranslator(shapes, helpers, symbolic=True)
+    conditions = [operand for c in rule.conditions for operand in c.operands]
     used = {rule.variable}.union(
-        *(variables(node) for node in (rule.function, rule.derivative, *rule.conditions))
+        *(variables(node) for node in (rule.function, rule.derivative, *conditions))
     )
     problem = MatrixProblem(
         shapes={name: shapes.get(name, SCALAR).declared() for name in sorted(used)},

@@ -72,6 +72,10 @@ def prove(rule: Rule) -> Verdict:
     """
     if rule.is_matrix:  # vectors and matrices: entry by entry, at several sizes
         return prove_matrix_rule(rule)
+    return _prove_scalar(rule)
+
+
+def _prove_scalar(rule: Rule) -> Verdict:
     translate = Translator(rule.assumptions, {d.name: d for d in rule.definitions})
     variable = translate.symbol(rule.variable)
     function = translate.expr(rule.function)

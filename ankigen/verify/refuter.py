@@ -21,7 +21,8 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from ankigen.records import Assumption, Interval, Rule
+from ankigen.expr.assumptions import Assumption, Interval
+from ankigen.records import Rule
 from ankigen.verify.numeric import evaluate
 from ankigen.verify.regions import Point, Region, describe, feasibility
 
