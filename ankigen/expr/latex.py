@@ -3,14 +3,27 @@
 sympy's printer reorders terms (``x 2 \\left(- t + w x\\right)``); this one walks our own tree,
 the same one that was proved, and keeps what the author wrote, adding only the parentheses that
 the meaning needs (and those the author put around a nested sum or product).
+
+Vectors and matrices (a rule with ``shapes:``, printed inside :func:`shaped`) follow one
+convention everywhere: their symbols bold (``\\mathbf{x}``, ``\\boldsymbol{\\mu}``), scalars
+italic; ``A.T`` is ``\\mathbf{A}^{\\top}``, ``@`` juxtaposition, ``*`` and ``/`` between two
+non-scalars ``\\odot`` and ``\\oslash``; ``sum(v)`` the sum of the entries,
+``\\sum\\nolimits_{i} v_{i}``; ``norm``, ``trace``, ``det``, ``inv`` and ``diag`` as a textbook
+writes them (``\\lVert\\mathbf{v}\\rVert``, ``\\operatorname{tr}``, ``\\det``, ``^{-1}``,
+``\\operatorname{diag}``). Outside that block nothing is bold: a scalar rule prints as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from ankigen.expr.shapes import Shape, shape_of
+from ankigen.expr.texnames import MATRIX_FUNCTIONS as _MATRIX_NAMES
+from ankigen.expr.texnames import NAMED_FUNCTIONS as _NAMED_FUNCTIONS
+from ankigen.expr.texnames import name as _name
+from ankigen.expr.texnames import number as _number
 from ankigen.expr.tree import (
     BinOp,
     BoolOp,
@@ -22,44 +35,68 @@ from ankigen.expr.tree import (
     Node,
     Num,
     Piecewise,
+    Transpose,
     TrueCond,
     Var,
+    walk,
 )
 
 _SUM, _PRODUCT, _POWER, _ATOM = 1, 2, 3, 4
 
-_GREEK_LETTERS = """
-    alpha beta gamma delta epsilon zeta eta theta iota kappa mu nu xi rho sigma tau upsilon phi
-    chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
-"""
-_GREEK = {letter: "\\" + letter for letter in _GREEK_LETTERS.split()}
-_GREEK["lam"] = _GREEK["lmbda"] = "\\lambda"
-_NAMED_FUNCTIONS = {
-    "sin": "\\sin",
-    "cos": "\\cos",
-    "tan": "\\tan",
-    "atan": "\\arctan",
-    "sinh": "\\sinh",
-    "cosh": "\\cosh",
-    "tanh": "\\tanh",
-    "erf": "\\operatorname{erf}",
-    "sign": "\\operatorname{sign}",
-    "Heaviside": "\\operatorname{H}",
-    "Max": "\\max",
-    "Min": "\\min",
-    "ln": "\\ln",
-    "log": "\\ln",
-}
 PiecesPrinter = Callable[[tuple[tuple[Node, Condition], ...]], str]
 # While set, what prints a Piecewise instead of one row per piece: the layout (:mod:`.layout`)
 # sets it to show each condition under its value when a formula must be narrow.
 _CASES: ContextVar[PiecesPrinter | None] = ContextVar("_CASES", default=None)
+# While set, the shapes of a rule's non-scalar symbols (see :func:`shaped`), and inside a
+# ``sum()`` written entry by entry, the symbols shown as their i-th entry.
+_SHAPES: ContextVar[Mapping[str, Shape] | None] = ContextVar("_SHAPES", default=None)
+_ENTRIES: ContextVar[frozenset[str]] = ContextVar("_ENTRIES", default=frozenset())
 _RELATIONS = {"<": "<", "<=": "\\leq", ">": ">", ">=": "\\geq", "==": "=", "!=": "\\neq"}
 
 
 def latex(node: Node) -> str:
     """The LaTeX of an expression (without math delimiters)."""
     return _render(node)
+
+
+@contextmanager
+def shaped(shapes: Mapping[str, Shape]) -> Iterator[None]:
+    """While in this block, the symbols of ``shapes`` are vectors and matrices: printed bold,
+    and the operations between them as matrix calculus writes them (see the module's
+    docstring). Every other symbol is a scalar."""
+    token = _SHAPES.set({name: shape for name, shape in shapes.items() if not shape.scalar})
+    try:
+        yield
+    finally:
+        _SHAPES.reset(token)
+
+
+def symbol(identifier: str) -> str:
+    """The LaTeX of a symbol as an expression shows it: bold for a vector or matrix (inside
+    :func:`shaped`), else as :func:`name` writes it."""
+    shown = _name(identifier)
+    if identifier in _ENTRIES.get():
+        return shown[:-1] + ",i}" if shown.endswith("}") and "_{" in shown else shown + "_{i}"
+    if identifier not in (_SHAPES.get() or {}):
+        return shown
+    base, underscore, subscript = shown.partition("_{")
+    bold = f"\\hat{{{_bold(base[5:-1])}}}" if base.startswith("\\hat{") else _bold(base)
+    return bold + underscore + subscript
+
+
+def _bold(base: str) -> str:
+    """A letter bold: upright for Latin (``\\mathbf``), italic for Greek (``\\boldsymbol``)."""
+    if base.startswith("\\text{"):
+        return "\\mathbf{" + base[len("\\text{") :]
+    return f"\\boldsymbol{{{base}}}" if base.startswith("\\") else f"\\mathbf{{{base}}}"
+
+
+def is_shaped(node: Node) -> bool:
+    """Whether the expression is a vector or a matrix (only inside :func:`shaped`)."""
+    shapes = _SHAPES.get()
+    if not shapes or not any(isinstance(n, Var) and n.name in shapes for n in walk(node)):
+        return False
+    return not shape_of(node, shapes).scalar
 
 
 def derivative_of(node: Node, variable: str) -> str:
@@ -144,9 +181,11 @@ def _render(node: Node) -> str:
         case Const():
             return "e"
         case Var(name=identifier):
-            return _name(identifier)
+            return symbol(identifier)
         case Neg(operand=operand):
             return f"-{_operand(operand)}"
+        case Transpose(operand=operand):
+            return _transposed(operand)
         case BinOp():
             return _binary(node)
         case Call():
@@ -163,6 +202,8 @@ def _operand(node: Node) -> str:
 
 
 def _binary(node: BinOp) -> str:
+    if node.op in ("*", "@") or (node.op == "/" and is_shaped(node.right)):
+        return _product(node)
     match node:
         case BinOp(op="/", left=Neg(operand=numerator), right=right):
             return f"-\\frac{{{_render(numerator)}}}{{{_render(right)}}}"  # -1/x shows as -1 over x
@@ -170,8 +211,6 @@ def _binary(node: BinOp) -> str:
             return f"\\frac{{{_render(left)}}}{{{_render(right)}}}"
         case BinOp(op="**", left=base, right=exponent):
             return _power(base, exponent)
-        case BinOp(op="*", left=left, right=right):
-            return _product(left, right)
     return f"{_render(node.left)} {node.op} {_operand(node.right)}"
 
 
@@ -188,11 +227,53 @@ def case_condition(cond: Condition) -> str:
     return condition(cond) if isinstance(cond, TrueCond) else f"\\text{{if }} {condition(cond)}"
 
 
-def _product(left: Node, right: Node) -> str:
-    lhs = wrap(_render(left)) if is_sum(left) else _render(left)
-    rhs = _operand(right)
-    dot = joiner(left, right, rhs)
-    return f"{lhs} {dot} {rhs}" if dot else f"{lhs} {rhs}"
+def _product(node: BinOp) -> str:
+    """A product: ``*`` (``\\odot`` between two non-scalars), ``@`` (juxtaposition), or ``/``
+    by a non-scalar (``\\oslash``)."""
+    left_wrapped, dot, _ = product_parts(node)
+    lhs = wrap(_render(node.left)) if left_wrapped else _render(node.left)
+    return f"{lhs} {dot} {_right_factor(node)}" if dot else f"{lhs} {_right_factor(node)}"
+
+
+def product_parts(node: BinOp) -> tuple[bool, str, bool]:
+    """How a product (``*``, ``@``, or ``/`` by a non-scalar) prints: whether its left factor
+    is bracketed, what joins the two (see :func:`joiner`), whether its right factor is."""
+    kind = _product_kind(node)
+    left, right = node.left, node.right
+    left_wrapped = is_sum(left) or _is_sum_of_entries(left) or _mixed(kind, left)
+    right_wrapped = bracketed_after_operator(right) or _mixed(kind, right)
+    if kind == "\\oslash":  # a / (b / c) is not (a / b) / c
+        right_wrapped = right_wrapped or _precedence(right) <= _PRODUCT
+    if kind in ("\\odot", "\\oslash"):
+        return left_wrapped, kind, right_wrapped
+    shown = _render(right)
+    return left_wrapped, joiner(left, right, wrap(shown) if right_wrapped else shown), right_wrapped
+
+
+def _right_factor(node: BinOp) -> str:
+    shown = _render(node.right)
+    return wrap(shown) if product_parts(node)[2] else shown
+
+
+def _product_kind(node: Node) -> str:
+    """``@`` for a matrix product, ``\\odot`` or ``\\oslash`` entry by entry between two
+    non-scalars, "" for a product with a scalar (or anything else)."""
+    if not isinstance(node, BinOp):
+        return ""
+    if node.op == "@":
+        return "@"
+    if node.op == "/" and is_shaped(node.right):
+        return "\\oslash"
+    if node.op == "*" and is_shaped(node.left) and is_shaped(node.right):
+        return "\\odot"
+    return ""
+
+
+def _mixed(kind: str, factor: Node) -> bool:
+    """Whether a factor is a product of another kind, which must be bracketed: ``(Ax) ⊙ y``
+    and ``(a ⊙ b) cᵀ`` have no agreed precedence."""
+    inner = _product_kind(factor)
+    return bool(kind and inner and inner != kind)
 
 
 def joiner(left: Node, right: Node, rhs: str) -> str:
@@ -227,6 +308,25 @@ def _power(base: Node, exponent: Node) -> str:
     return f"{shown}^{{{power}}}"
 
 
+def _transposed(operand: Node) -> str:
+    """``\\mathbf{A}^{\\top}``; ``inv(X).T`` is ``\\mathbf{X}^{-\\top}``; a compound or a
+    power in brackets, as in ``(\\mathbf{W}\\mathbf{x})^{\\top}``."""
+    if isinstance(operand, Call) and operand.kind == "function" and operand.name == "inv":
+        return _superscript(operand.args[0], "-\\top")
+    return _superscript(operand, "\\top")
+
+
+def _superscript(base: Node, script: str) -> str:
+    """A base with a script such as ⊤ or −1: bracketed unless it is a symbol or a call."""
+    shown = _render(base)
+    plain = isinstance(base, Var | Num | Const) or (
+        isinstance(base, Call)
+        and base.name not in ("exp", "sqrt", "inv", "sum")
+        and not base.primes
+    )
+    return f"{shown if plain else wrap(shown)}^{{{script}}}"
+
+
 def _is_named_call(node: Node) -> bool:
     """A one-argument call printed as an operator name (\\sin, \\tanh, \\ln, ...)."""
     return (
@@ -258,7 +358,49 @@ def _call(node: Call) -> str:
             return f"\\left|{_render(args[0])}\\right|"
         case "log" if len(args) == 2:
             return f"\\log_{{{_render(args[1])}}}{_arguments(args[:1])}"
+        case "inv":
+            return _superscript(args[0], "-1")
+        case "norm":
+            inner = _render(args[0])
+            tall = "\\frac" in inner or "^" in inner
+            return f"\\left\\lVert {inner} \\right\\rVert" if tall else f"\\lVert {inner} \\rVert"
+        case "sum":
+            return _sum_of_entries(args[0])
+        case "trace" | "det" | "diag":
+            return f"{_MATRIX_NAMES[node.name]}{_arguments(args)}"
     return f"{_NAMED_FUNCTIONS[node.name]}{_arguments(args)}"
+
+
+def _sum_of_entries(vector: Node) -> str:
+    """``sum(v)`` as the sum of its entries: ``\\sum_{i} v_{i}`` (``\\sum_{i} e^{z_{i}}`` for
+    ``sum(exp(z))``), or ``\\sum_{i} (\\mathbf{X}\\mathbf{w})_{i}`` where the vector is no
+    entry-by-entry expression of symbols (a product, a transpose, a matrix function)."""
+    head = "\\sum\\nolimits_{i} "
+    shapes = _SHAPES.get() or {}
+    entrywise = not any(
+        isinstance(n, Transpose)
+        or (isinstance(n, BinOp) and n.op == "@")
+        or (isinstance(n, Call) and n.name in _MATRIX_FUNCTIONS)
+        for n in walk(vector)
+    )
+    if not entrywise:
+        return f"{head}{wrap(_render(vector))}_{{i}}"
+    names = frozenset(n.name for n in walk(vector) if isinstance(n, Var) and n.name in shapes)
+    entries, scalars = _ENTRIES.set(names), _SHAPES.set({})
+    try:
+        shown = _render(vector)
+    finally:
+        _SHAPES.reset(scalars)
+        _ENTRIES.reset(entries)
+    return head + (wrap(shown) if is_sum(vector) else shown)
+
+
+_MATRIX_FUNCTIONS = frozenset({"sum", "trace", "det", "inv", "norm", "diag"})
+
+
+def _is_sum_of_entries(node: Node) -> bool:
+    """``sum(v)``, which must be bracketed before another factor: Σᵢ vᵢ y is not (Σᵢ vᵢ) y."""
+    return isinstance(node, Call) and node.kind == "function" and node.name == "sum"
 
 
 def _arguments(args: tuple[Node, ...]) -> str:
@@ -267,36 +409,14 @@ def _arguments(args: tuple[Node, ...]) -> str:
     return f"\\left({inner}\\right)" if "\\frac" in inner or "cases" in inner else f"({inner})"
 
 
-def _name(identifier: str) -> str:
-    base, _, subscript = identifier.partition("_")
-    if not subscript and len(base) > 1 and base[0].isalpha() and base[1:].isdigit():
-        base, subscript = base[0], base[1:]  # x1 is x_{1}
-    if base in _GREEK:
-        shown = _GREEK[base]
-    elif len(base) == 1:
-        shown = base
-    elif base.endswith("hat") and len(base) == 4:
-        shown = f"\\hat{{{base[0]}}}"
-    else:
-        shown = f"\\text{{{base}}}"
-    if subscript:
-        sub = subscript if len(subscript) == 1 or subscript.isdigit() else f"\\text{{{subscript}}}"
-        shown += f"_{{{_GREEK.get(subscript, sub)}}}"
-    return shown
-
-
-def _number(text: str) -> str:
-    """A number as written, with a leading zero (.5 -> 0.5) and 1e-3 as 1 \\cdot 10^{-3}."""
-    mantissa, _, exponent = text.lower().partition("e")
-    if mantissa.startswith("."):
-        mantissa = "0" + mantissa
-    mantissa = mantissa.rstrip(".") if mantissa.endswith(".") else mantissa
-    return f"{mantissa} \\cdot 10^{{{int(exponent)}}}" if exponent else mantissa
-
-
 def is_fraction(node: Node) -> bool:
     """Whether the expression is printed as a \\frac (without a minus before it)."""
-    return isinstance(node, BinOp) and node.op == "/" and not _leading_minus(node)
+    return (
+        isinstance(node, BinOp)
+        and node.op == "/"
+        and not _leading_minus(node)
+        and not is_shaped(node.right)
+    )
 
 
 def _leading_minus(node: Node) -> bool:
@@ -310,14 +430,17 @@ def _precedence(node: Node) -> int:
     match node:
         case BinOp(op="+" | "-"):
             return _SUM
-        case BinOp(op="*"):
+        case BinOp(op="*" | "@"):
             return _PRODUCT
         case Neg():
             return _PRODUCT
-        case BinOp(op="/"):
-            return _PRODUCT if _leading_minus(node) else _ATOM  # \frac groups itself
-        case BinOp(op="**") | Call(kind="function", name="exp"):
+        case BinOp(op="/", right=right):
+            # \frac groups itself; a / b by a non-scalar is a ⊘ b
+            return _PRODUCT if _leading_minus(node) or is_shaped(right) else _ATOM
+        case BinOp(op="**") | Transpose() | Call(kind="function", name="exp" | "inv"):
             return _POWER
+        case Call(kind="function", name="sum"):
+            return _PRODUCT  # \sum_{i} reaches over what follows it
         case Num(text=text) if "e" in text.lower():
             return _PRODUCT  # printed as m \cdot 10^{k}
     return _ATOM

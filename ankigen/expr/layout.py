@@ -156,7 +156,7 @@ _MIN_ROOM = 3.0  # em: with less room left on a line, a long bracket starts a ne
 def _continued(joiner: str) -> str:
     """How a continued line starts: its operator (a · for juxtaposed factors), after {} so
     that it stays an operation between two things rather than a sign."""
-    return "{} " + (joiner or "\\cdot") + " "
+    return "{} " + ("" if joiner == "{}" else (joiner or "\\cdot") + " ")
 
 
 def _has_base(node: Call) -> bool:
@@ -202,21 +202,31 @@ def _chain(node: Node) -> list[tuple[str, Node, bool]]:
     if isinstance(node, BinOp) and node.op in ("+", "-"):
         right = node.right
         wrapped = latex.bracketed_after_operator(right)
-        return [*_chain_of(node.left, ("+", "-")), (node.op, right, wrapped)]
-    if isinstance(node, BinOp) and node.op == "*":
-        return _chain_of(node, ("*",))
+        return [*_terms(node.left), (node.op, right, wrapped)]
+    if isinstance(node, BinOp) and node.op in ("*", "@"):
+        return _factors(node)
     return [("", node, False)]
 
 
-def _chain_of(node: Node, ops: tuple[str, ...]) -> list[tuple[str, Node, bool]]:
-    if not (isinstance(node, BinOp) and node.op in ops):
-        return [("", node, latex.is_sum(node) and ops == ("*",))]
-    if node.op == "*":
-        left, right = node.left, node.right
-        wrapped = latex.bracketed_after_operator(right)
-        rhs = latex.wrap(latex.latex(right)) if wrapped else latex.latex(right)
-        return [*_chain_of(left, ops), (latex.joiner(left, right, rhs), right, wrapped)]
-    return _chain(node)
+def _terms(node: Node) -> list[tuple[str, Node, bool]]:
+    if isinstance(node, BinOp) and node.op in ("+", "-"):
+        return _chain(node)
+    return [("", node, False)]
+
+
+def _factors(node: BinOp) -> list[tuple[str, Node, bool]]:
+    """A product's factors (``*``, ``⊙`` or a matrix product ``@``), each joined as the printer
+    joins it; matrices multiplied side by side are joined by an empty group, so that a line
+    broken between them starts with no operator (a · would read as another product)."""
+    left_wrapped, joiner, right_wrapped = latex.product_parts(node)
+    left = node.left
+    if not left_wrapped and isinstance(left, BinOp) and left.op in ("*", "@"):
+        head = _factors(left)
+    else:
+        head = [("", left, left_wrapped)]
+    if node.op == "@" and not joiner:
+        joiner = "{}"
+    return [*head, (joiner, node.right, right_wrapped)]
 
 
 def _stacked_cases(pieces: tuple[tuple[Node, Condition], ...], budget: float) -> str:

@@ -29,13 +29,27 @@ _WIDTHS = {
     "\\qquad": 2.0,
     "\\displaystyle": 0.0,
     "\\infty": 1.0,
+    # vectors and matrices: ⊤ as a script, ⊙ ⊘ × as operations, ∈ as a relation
+    "\\top": 0.78,
+    "\\odot": _BINARY,
+    "\\oslash": _BINARY,
+    "\\times": _BINARY,
+    "\\in": 0.67 + 2 * 0.28,
+    "\\lVert": 0.5,
+    "\\rVert": 0.5,
+    "\\|": 0.5,
+    "\\nabla": 0.83,
+    "\\partial": 0.57,
+    "\\sum": 1.44,  # a display-size Σ (its index beside it: \nolimits)
+    "\\nolimits": 0.0,
 }
 _OPERATORS = {"+": _BINARY, "-": _BINARY, "=": _RELATION, "<": _RELATION, ">": _RELATION}
 _OPENING = {"{", "(", "[", ",", "&", "\\\\", "=", "<", ">", "\\leq", "\\geq", "\\left", "\\quad"}
 _ACCENTS = {"\\hat", "\\bar", "\\tilde", "\\vec", "\\dot"}
+_FONTS = {"\\mathbf": 1.1, "\\boldsymbol": 1.1, "\\mathbb": 1.2}  # bold letters run wider
 _CELL_ENDS = frozenset({"&", "\\\\", "\\end"})
 _SIZES = {"\\small": 0.85, "\\footnotesize": 0.8, "\\scriptsize": 0.7}
-_NAMED = re.compile(r"\\(sin|cos|tan|arctan|sinh|cosh|tanh|ln|log|max|min|exp)$")
+_NAMED = re.compile(r"\\(sin|cos|tan|arctan|sinh|cosh|tanh|ln|log|max|min|exp|det)$")
 
 
 def width(tex: str) -> float:
@@ -119,6 +133,9 @@ class _Reader:
     def _accent(self, piece: str, scale: float) -> float:
         return self.group(scale)  # the accent sits over its letter
 
+    def _font(self, piece: str, scale: float) -> float:
+        return _FONTS[piece] * self.group(scale)
+
     def _root(self, piece: str, scale: float) -> float:
         return 0.85 * scale + self.group(scale)
 
@@ -164,6 +181,7 @@ _STRUCTURES: Mapping[str, Callable[[_Reader, str, float], float]] = {
     "_": _Reader._script,
     "\\frac": _Reader._fraction,
     **dict.fromkeys(_ACCENTS, _Reader._accent),
+    **dict.fromkeys(_FONTS, _Reader._font),
     "\\sqrt": _Reader._root,
     "\\text": _Reader._words,
     "\\operatorname": _Reader._words,
