@@ -12,6 +12,7 @@ from golden_files import GOLDEN, check_golden, golden_files
 
 from ankigen.expr import latex
 from ankigen.expr.parse import Scope, parse_expression, parse_signature
+from ankigen.expr.shapes import Shape
 from ankigen.expr.tree import Definition
 
 HELPERS = {
@@ -100,6 +101,63 @@ DERIVATIVE_OF_CASES: dict[str, tuple[str, str]] = {
 }
 
 
+# case name -> (expression, the shapes of its vectors and matrices): printed inside
+# latex.shaped(), as a rule with shapes: prints them
+VECTOR_N, MATRIX_NN = ("n",), ("n", "n")
+MATRIX_CASES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "matrix-quadratic-form": ("x.T @ A @ x", {"x": VECTOR_N, "A": MATRIX_NN}),
+    "matrix-sum-times-vector": ("(A + A.T) @ x", {"x": VECTOR_N, "A": MATRIX_NN}),
+    "matrix-transpose-of-a-product": ("(W @ x).T @ (W @ x)", {"W": ("m", "n"), "x": VECTOR_N}),
+    "matrix-outer-product-of-a-residual": (
+        "2 * (W @ x - y) @ x.T",
+        {"W": ("m", "n"), "x": VECTOR_N, "y": ("m",)},
+    ),
+    "matrix-inverse-transposed": ("det(X) * inv(X).T", {"X": MATRIX_NN}),
+    "matrix-inverse-of-a-sum": ("inv(A + B) @ x", {"A": MATRIX_NN, "B": MATRIX_NN, "x": VECTOR_N}),
+    "matrix-inverse-chain": (
+        "-inv(X).T @ a @ b.T @ inv(X).T",
+        {"a": VECTOR_N, "X": MATRIX_NN, "b": VECTOR_N},
+    ),
+    "matrix-norms": ("norm(x)**2 + norm(x / 2) + x / norm(x)", {"x": VECTOR_N}),
+    "matrix-trace-det-diag": (
+        "trace(A) + log(det(A)) + trace(diag(x))",
+        {"A": MATRIX_NN, "x": VECTOR_N},
+    ),
+    "matrix-elementwise-product-and-quotient": (
+        "x * y + x / y + 2 * x * y",
+        {"x": VECTOR_N, "y": VECTOR_N},
+    ),
+    "matrix-scalar-broadcast": ("lam * w + 1 - y", {"w": VECTOR_N, "y": VECTOR_N}),
+    "matrix-elementwise-functions": ("tanh(z) + sigma(z) + exp(z)", {"z": VECTOR_N}),
+    "matrix-hadamard-inside-a-product": (
+        "((W2.T @ r) * (1 - tanh(W1 @ x)**2)) @ x.T",
+        {"W1": ("h", "n"), "W2": ("k", "h"), "x": VECTOR_N, "r": ("k",)},
+    ),
+    "matrix-product-inside-a-hadamard": (
+        "(A @ x) * y",
+        {"A": MATRIX_NN, "x": VECTOR_N, "y": VECTOR_N},
+    ),
+    "matrix-softmax": ("exp(z) / sum(exp(z))", {"z": VECTOR_N}),
+    "matrix-softmax-jacobian": (
+        "diag(exp(z) / sum(exp(z))) - exp(z) @ exp(z).T / sum(exp(z))**2",
+        {"z": VECTOR_N},
+    ),
+    "matrix-sum-of-entries": (
+        "sum(x) * y + sum(x * x + 1) + sum(x1)",
+        {"x": VECTOR_N, "x1": VECTOR_N, "y": VECTOR_N},
+    ),
+    "matrix-sum-of-a-product": ("sum(log(1 + exp(X @ w)))", {"X": ("m", "n"), "w": VECTOR_N}),
+    "matrix-greek-hat-and-subscript": (
+        "(x - mu).T @ P @ (x - mu) + yhat.T @ W_out @ x",
+        {"x": VECTOR_N, "mu": VECTOR_N, "P": MATRIX_NN, "yhat": VECTOR_N, "W_out": MATRIX_NN},
+    ),
+    "matrix-transpose-of-a-call": (
+        "tanh(W @ x).T @ y + exp(x).T @ y",
+        {"W": MATRIX_NN, "x": VECTOR_N, "y": VECTOR_N},
+    ),
+}
+
+
 def _scope(variable: str) -> Scope:
     definitions = {}
     for signature, body in HELPERS.items():
@@ -130,9 +188,36 @@ def test_a_question_prints_as_its_golden_latex(case: str) -> None:
     check_golden(GOLDEN / "latex" / f"{case}.tex", _latex_file(expression, tex))
 
 
+@pytest.mark.parametrize("case", MATRIX_CASES)
+def test_a_vector_or_matrix_expression_prints_as_its_golden_latex(case: str) -> None:
+    """Inside latex.shaped(): vectors and matrices bold, ⊤ for a transpose, juxtaposition for @,
+    ⊙ and ⊘ between non-scalars only, matrix functions as a textbook writes them."""
+    expression, shapes = MATRIX_CASES[case]
+    node = parse_expression(expression, _scope("x"))
+    with latex.shaped({name: Shape.of(shape) for name, shape in shapes.items()}):
+        tex = latex.latex(node)
+    check_golden(GOLDEN / "latex" / f"{case}.tex", _latex_file(expression, tex))
+
+
+def test_outside_shaped_nothing_is_bold() -> None:
+    """The same tree prints without bold once the block ends: scalar rules are untouched."""
+    node = parse_expression("x.T @ A @ x", _scope("x"))
+    with latex.shaped({"x": Shape("n"), "A": Shape("n", "n")}):
+        assert latex.latex(node) == "\\mathbf{x}^{\\top} \\mathbf{A} \\mathbf{x}"
+    assert latex.latex(node) == "x^{\\top} A x"
+
+
+def test_a_scalar_times_a_vector_is_no_hadamard_product() -> None:
+    """⊙ only where both factors are vectors or matrices: 2x, λw and xᵀy stay plain."""
+    node = parse_expression("2 * x + lam * w + (x.T @ w) * x", _scope("x"))
+    with latex.shaped({"x": Shape("n"), "w": Shape("n")}):
+        tex = latex.latex(node)
+    assert "\\odot" not in tex, tex
+
+
 def test_every_latex_golden_file_belongs_to_a_case() -> None:
     """No LaTeX golden file is left over from a renamed case (it would test nothing)."""
-    expected = {f"latex/{case}.tex" for case in (*LATEX_CASES, *DERIVATIVE_OF_CASES)}
+    expected = {f"latex/{case}.tex" for case in (*LATEX_CASES, *DERIVATIVE_OF_CASES, *MATRIX_CASES)}
     assert {f for f in golden_files() if f.startswith("latex/")} - expected == set()
 
 
