@@ -22,9 +22,12 @@ it goes on the back, under the answer, in the Answer field.
 from __future__ import annotations
 
 import html
+from contextlib import nullcontext
 
 from ankigen.expr import latex, layout
-from ankigen.expr.tree import Definition
+from ankigen.expr.shapes import Shape, shape_of
+from ankigen.expr.shapes import layout as derivative_shape
+from ankigen.expr.tree import Definition, Node, variables
 from ankigen.plumbing.resources import asset_text
 from ankigen.records import MediaFile, NoteType, RenderedNote, Rule
 
@@ -57,24 +60,105 @@ def note_type() -> NoteType:
 
 def render_note(rule: Rule, plot: str = "", media: tuple[MediaFile, ...] = ()) -> RenderedNote:
     """The fields of one rule's note (the rule must already be proved); ``plot`` is the HTML of
-    its plot and ``media`` the files that HTML refers to."""
-    question = layout.derivative_of(rule.function, rule.variable, DISPLAY_WIDTH)
+    its plot and ``media`` the files that HTML refers to. A rule with ``shapes:`` prints its
+    vectors and matrices bold, asks for a gradient or a Jacobian, states the shapes under the
+    question and the layout of the answer on the front."""
+    shapes = symbol_shapes(rule)
+    with latex.shaped(shapes) if shapes else nullcontext():
+        question = _display_math(_question(rule, shapes))
+        answer = _display_math(layout.fit(rule.derivative, DISPLAY_WIDTH))
+        conditions = _matrix_conditions(rule)
+        front_lines = [_shapes_line(rule, shapes), _layout_line(rule, shapes)] if shapes else []
     on_the_front = rule.definitions_used_by(rule.function)
     only_on_the_back = tuple(d for d in rule.used_definitions if d not in on_the_front)
-    answer = _display_math(layout.fit(rule.derivative, DISPLAY_WIDTH))
     if only_on_the_back:
         answer += f'<div class="definitions">{_definitions(only_on_the_back)}</div>'
+    if front_lines and front_lines[0]:
+        question += f"<div>{front_lines[0]}</div>"
+    definitions = [*front_lines[1:], _definitions(on_the_front), _assumptions(rule), conditions]
     values = {
         "Id": rule.id,
         "Name": _text(rule.name),
-        "Question": _display_math(question),
+        "Question": question,
         "Answer": answer,
         "Context": _text(rule.context),
-        "Definitions": "<br>".join(filter(None, [_definitions(on_the_front), _assumptions(rule)])),
+        "Definitions": "<br>".join(filter(None, definitions)),
         "Plot": plot,
         "Source": _text(rule.source or ""),
     }
     return RenderedNote(rule.id, rule.deck, rule.tags, tuple(values[f] for f in FIELDS), media)
+
+
+def symbol_shapes(rule: Rule) -> dict[str, Shape]:
+    """The shape of each vector and matrix of a rule (none for a scalar rule)."""
+    return {name: Shape.of(declared) for name, declared in rule.shapes}
+
+
+def _question(rule: Rule, shapes: dict[str, Shape]) -> str:
+    """``d/dx (…)`` for a scalar rule; with shapes, ``∇ₓ (…)`` for the gradient by a vector,
+    ``∂/∂X (…)`` for the gradient by a matrix or a Jacobian, the function written out."""
+    variable = shapes.get(rule.variable)
+    if variable is None:
+        return layout.derivative_of(rule.function, rule.variable, DISPLAY_WIDTH)
+    shown = latex.symbol(rule.variable)
+    scalar = shape_of(rule.function, shapes, _helpers(rule)).scalar
+    operator = (
+        f"\\nabla_{{{shown}}}\\, "
+        if scalar and variable.column
+        else f"\\frac{{\\partial}}{{\\partial {shown}}}\\, "
+    )
+    _, bracketed = latex.derivative_parts(rule.function, rule.variable)
+    return layout.fit(rule.function, DISPLAY_WIDTH, lead=operator, bracketed=bracketed)
+
+
+def _helpers(rule: Rule) -> dict[str, Node]:
+    return {d.name: d.body for d in rule.definitions}
+
+
+def space(shape: Shape) -> str:
+    """``\\mathbb{R}^{n}``, ``\\mathbb{R}^{m\\times n}``: the set a vector or matrix lives in."""
+    dims = [latex.name(d) if not d.isdigit() else d for d in shape.declared()]
+    times = "\\times "
+    return "\\mathbb{R}" + (f"^{{{times.join(dims)}}}" if dims else "")
+
+
+def _shapes_line(rule: Rule, shapes: dict[str, Shape]) -> str:
+    """``x ∈ ℝⁿ, A ∈ ℝⁿˣⁿ``: the shape of each vector and matrix of the question, one formula
+    each, so that a narrow screen wraps between them."""
+    shown = variables(rule.function) | {rule.variable}
+    return ", ".join(
+        inline_math(f"{latex.symbol(name)}\\in {space(shape)}")
+        for name, shape in shapes.items()
+        if name in shown
+    )
+
+
+def _layout_line(rule: Rule, shapes: dict[str, Shape]) -> str:
+    """One line on the front that says what shape the answer has: a gradient has the shape of
+    its variable; a Jacobian J has Jᵢⱼ = ∂fᵢ/∂xⱼ."""
+    function = shape_of(rule.function, shapes, _helpers(rule))
+    variable = shapes.get(rule.variable, Shape())
+    answer = derivative_shape(function, variable)
+    if answer is None or (function.scalar and variable.scalar):
+        return ""
+    if function.scalar:
+        return (
+            f"Gradient: same shape as {inline_math(latex.symbol(rule.variable))}, "
+            f"in {inline_math(space(answer))}"
+        )
+    entry = latex.name(rule.variable)
+    if not variable.scalar:  # x_j, or x_{1,j} for the entries of x1
+        entry = entry[:-1] + ",j}" if entry.endswith("}") and "_{" in entry else entry + "_{j}"
+    jacobian = inline_math("J \\in " + space(answer))
+    entries = inline_math("J_{ij} = \\partial f_{i} / \\partial " + entry)
+    return f"Jacobian {jacobian}, {entries}"
+
+
+def _matrix_conditions(rule: Rule) -> str:
+    """'for ‖x‖ > 0', 'for det(X) > 0': a rule with shapes' conditions, as printed."""
+    if not rule.conditions:
+        return ""
+    return "for " + ", ".join(inline_math(latex.condition(c)) for c in rule.conditions)
 
 
 def _definitions(helpers: tuple[Definition, ...]) -> str:
