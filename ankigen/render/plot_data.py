@@ -86,7 +86,7 @@ class PlotData:
 
 def plot_data(rule: Rule) -> PlotData | None:
     """The curves, range and breaks of a rule's plot (None where :func:`plot_rule` is None)."""
-    if not wants_plot(rule):
+    if not wants_plot(rule) or rule.is_matrix:  # a field plot: ankigen.render.plot_field
         return None
     translator = Translator(rule.assumptions, {d.name: d for d in rule.definitions})
     variable = translator.symbol(rule.variable)

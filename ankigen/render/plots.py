@@ -28,6 +28,7 @@ from ankigen.expr import latex
 from ankigen.plumbing.resources import asset_text
 from ankigen.records import Rule
 from ankigen.render.plot_data import Curve, PlotData, plot_data
+from ankigen.render.plot_field import FieldData
 from ankigen.render.plot_media import (
     STYLE_ASSET,
     PlotImage,
@@ -53,12 +54,23 @@ def plot_rule(rule: Rule) -> PlotImage | None:
 
 
 def _render(rule: Rule) -> PlotImage | None:
+    if rule.is_matrix:
+        return _render_field(rule)
     data = plot_data(rule)
     if data is None:
         return None
     canvas = _canvas()
     canvas.prepare(data)
     return plot_image(canvas.png(), data.values)
+
+
+def _render_field(rule: Rule) -> PlotImage | None:
+    from ankigen.render.plot_field import field_data
+
+    field = field_data(rule)
+    if field is None:
+        return None
+    return plot_image(_draw_field(field), field.values)
 
 
 # --- drawing --------------------------------------------------------------------------------
@@ -159,6 +171,48 @@ class _Canvas:
                 pil_kwargs={"compress_type": zlib.Z_RLE},
             )
         return buffer.getvalue()
+
+
+CONTOURS = 12  # levels between the 2nd and 98th percentile of the values drawn
+
+
+def _draw_field(data: FieldData) -> bytes:
+    """A field plot as PNG bytes: contour lines of f in the function's colour, arrows of the
+    proved gradient in the derivative's, on equal axes (the arrows' angles are true), in a
+    figure of the same size as every other plot. A new figure each time: field plots are few."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rc = _style()
+    with _rc(rc):
+        figure = Figure()
+        FigureCanvasAgg(figure)
+        ax = figure.add_axes((0.05, BOTTOM / 2.9, 0.9, 1 - (BOTTOM + TOP) / 2.9))
+        function, derivative = (c["color"] for c in rc["axes.prop_cycle"])
+        z = np.ma.masked_invalid(data.values_grid)
+        finite = data.values_grid[np.isfinite(data.values_grid)]
+        low, high = np.percentile(finite, [2, 98])
+        if high > low:
+            levels = np.linspace(low, high, CONTOURS)
+            ax.contour(data.grid, data.grid, z, levels=levels, colors=function, linewidths=1.1)
+        x, y, u, v = data.arrows
+        if x.size:
+            length = float(np.max(np.hypot(u, v)))
+            spacing = (data.square[1] - data.square[0]) / 9
+            scale = length / (0.9 * spacing) if length > 0 else 1.0
+            ax.quiver(x, y, u, v, color=derivative, angles="xy", scale_units="xy", scale=scale,
+                      width=0.006, zorder=4)  # fmt: skip
+        ax.set_xlim(*data.square)
+        ax.set_ylim(*data.square)
+        ax.set_aspect("equal")
+        name = latex.name(data.variable)
+        ax.set_xlabel(f"${name}_1$", labelpad=2)
+        ax.set_ylabel(f"${name}_2$", labelpad=2)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Software": None}, transparent=True,
+                       pil_kwargs={"compress_type": zlib.Z_RLE})  # fmt: skip
+    return buffer.getvalue()
 
 
 def _rc(params: Mapping[str, Any]) -> Any:
