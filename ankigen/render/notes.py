@@ -135,7 +135,8 @@ def _shapes_line(rule: Rule, shapes: dict[str, Shape]) -> str:
 
 def _layout_line(rule: Rule, shapes: dict[str, Shape]) -> str:
     """One line on the front that says what shape the answer has: a gradient has the shape of
-    its variable; a Jacobian J has Jᵢⱼ = ∂fᵢ/∂xⱼ."""
+    its variable; a Jacobian J has Jᵢⱼ = ∂fᵢ/∂xⱼ; a vector by a scalar is a column of ∂fᵢ/∂t.
+    Nothing for a scalar by a scalar (the question says it all)."""
     function = shape_of(rule.function, shapes, _helpers(rule))
     variable = shapes.get(rule.variable, Shape())
     answer = derivative_shape(function, variable)
@@ -146,11 +147,14 @@ def _layout_line(rule: Rule, shapes: dict[str, Shape]) -> str:
             f"Gradient: same shape as {inline_math(latex.symbol(rule.variable))}, "
             f"in {inline_math(space(answer))}"
         )
-    entry = latex.name(rule.variable)
-    if not variable.scalar:  # x_j, or x_{1,j} for the entries of x1
-        entry = entry[:-1] + ",j}" if entry.endswith("}") and "_{" in entry else entry + "_{j}"
+    by = latex.name(rule.variable)
+    if variable.scalar:  # a vector by a scalar: one column
+        entries = inline_math(f"\\partial f_{{i}} / \\partial {by}")
+        return f"Derivative: a vector in {inline_math(space(answer))}, entry i is {entries}"
+    # x_j, or x_{1,j} for the entries of x1
+    by = by[:-1] + ",j}" if by.endswith("}") and "_{" in by else by + "_{j}"
     jacobian = inline_math("J \\in " + space(answer))
-    entries = inline_math("J_{ij} = \\partial f_{i} / \\partial " + entry)
+    entries = inline_math("J_{ij} = \\partial f_{i} / \\partial " + by)
     return f"Jacobian {jacobian}, {entries}"
 
 
