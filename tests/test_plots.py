@@ -7,6 +7,7 @@ Bytes are checked on real PNGs from real matplotlib, twice in one process and in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -21,14 +22,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matrix_rules import catalogue_rules, matrix_rule
 
 from ankigen.expr.tree import is_abstract
 from ankigen.load.catalogue import load_catalogue
 from ankigen.plumbing.cache import CACHE_ENV, Cache
 from ankigen.plumbing.resources import bundled_catalogue
-from ankigen.records import MediaFile, Rule, Silent
+from ankigen.records import MediaFile, PlotSettings, Rule, Silent
 from ankigen.render import plot_media, plots
 from ankigen.render.media import Plot, draw_plots
+from ankigen.render.plot_field import field_data
 from ankigen.render.plot_media import PlotImage, plot_html, plot_image
 from ankigen.render.plots import Curve, PlotData, plot_data, plot_rule
 
@@ -640,3 +643,164 @@ def test_the_card_css_recolours_the_plot_and_its_keys_in_both_night_mode_classes
     for mode in (".nightMode", ".night_mode"):
         assert f"{mode} .plot img.ankigen-plot" in selectors
         assert f"{mode} .plot-key" in selectors
+
+
+# --- rules with shapes: contours of f over the plane of a 2-vector, arrows of its gradient -----
+
+A_DEFAULT = np.array([[2.0, 1.0], [1.0, 3.0]])
+
+
+def quadratic_2(derivative: str = "(A + A.T) @ x") -> Rule:
+    return matrix_rule("quadratic-2", "x.T @ A @ x", "x", derivative, {"x": [2], "A": [2, 2]})
+
+
+def test_a_scalar_function_of_a_2_vector_gets_its_contours_and_the_claims_arrows() -> None:
+    """f on the grid is xᵀAx and each arrow is (A + Aᵀ)x at its foot, with A = [[2, 1], [1, 3]]
+    as the legend says."""
+    data = field_data(quadratic_2())
+    assert data is not None
+    gx, gy = np.meshgrid(data.grid, data.grid)
+    expected = A_DEFAULT[0, 0] * gx**2 + 2 * gx * gy + A_DEFAULT[1, 1] * gy**2
+    assert np.allclose(data.values_grid, expected)
+    x, y, u, v = data.arrows
+    assert x.size == 81
+    gradient = (A_DEFAULT + A_DEFAULT.T) @ np.vstack([x, y])
+    assert np.allclose(u, gradient[0]) and np.allclose(v, gradient[1])
+    assert data.square == (-3.0, 3.0)
+
+
+def test_the_arrows_are_the_claim_as_written_not_a_gradient_computed_anew() -> None:
+    """The plot draws the proved claim itself: a claim of 2Ax draws 2Ax (a wrong claim never
+    reaches a plot, because it is never proved; this shows which expression is drawn)."""
+    data = field_data(quadratic_2("2 * A @ x"))
+    assert data is not None
+    x, y, u, v = data.arrows
+    gradient = 2 * A_DEFAULT @ np.vstack([x, y])
+    assert np.allclose(u, gradient[0]) and np.allclose(v, gradient[1])
+
+
+def test_a_condition_masks_where_it_fails_and_an_undefined_value_is_not_drawn() -> None:
+    """‖x‖ with ‖x‖ > 0: no arrow and no value at the origin; ln‖x‖² has no value there."""
+    rule = matrix_rule("norm-2", "norm(x)", "x", "x / norm(x)", {"x": [2]}, ["norm(x) > 0"])
+    data = field_data(rule)
+    assert data is not None
+    middle = len(data.grid) // 2
+    assert data.grid[middle] == 0.0 and np.isnan(data.values_grid[middle, middle])
+    assert np.isfinite(data.values_grid).sum() == data.values_grid.size - 1
+    x, y, u, v = data.arrows
+    assert x.size == 80 and not np.any((x == 0) & (y == 0))
+    assert np.allclose(np.hypot(u, v), 1.0)
+    log = matrix_rule("log-norm", "log(norm(x)**2)", "x", "2 * x / norm(x)**2", {"x": [2]})
+    log_data = field_data(log)
+    assert log_data is not None and np.isnan(log_data.values_grid[middle, middle])
+
+
+def test_only_a_scalar_function_of_a_2_vector_gets_a_plot_among_rules_with_shapes() -> None:
+    """A vector [n], [3], a matrix, or a vector-valued function (a Jacobian) would give a
+    misleading picture, or none at all: no plot. None of the 43 rules of the fixture deck has
+    a 2-vector variable, so none gets one."""
+    others = [
+        matrix_rule("n", "x.T @ A @ x", "x", "(A + A.T) @ x", {"x": ["n"], "A": ["n", "n"]}),
+        matrix_rule("three", "x.T @ x", "x", "2 * x", {"x": [3]}),
+        matrix_rule("jacobian", "A @ x", "x", "A", {"x": [2], "A": [2, 2]}),
+        matrix_rule("matrix", "trace(X)", "X", "X / X", {"X": [2, 2]}),
+        matrix_rule("by-a", "a.T @ x", "a", "x", {"x": [2], "a": ["n"]}),
+        *catalogue_rules(),
+    ]
+    for rule in others:
+        assert not plot_media.wants_plot(rule), rule.id
+        assert plot_rule(rule) is None and field_data(rule) is None and plot_data(rule) is None
+    assert plot_media.wants_plot(quadratic_2()) and plot_data(quadratic_2()) is None
+
+
+def test_plot_false_turns_a_field_plot_off() -> None:
+    rule = dataclasses.replace(quadratic_2(), plot=PlotSettings(enabled=False))
+    assert not plot_media.wants_plot(rule) and plot_rule(rule) is None
+
+
+def test_a_field_plot_has_deterministic_bytes_the_common_size_and_both_inks(
+    rules: dict[str, Rule],
+) -> None:
+    import io
+
+    from PIL import Image
+
+    first = plot_rule(quadratic_2())
+    assert first is not None and plot_rule(rules["sigmoid"]) is not None
+    again = plot_rule(quadratic_2())
+    assert first == again
+    assert_named_by_hash(first.file)
+    image = Image.open(io.BytesIO(first.file.data)).convert("RGBA")
+    sigmoid = plot_rule(rules["sigmoid"])
+    assert sigmoid is not None
+    assert image.size == Image.open(io.BytesIO(sigmoid.file.data)).size
+    assert image.getpixel((0, 0))[3] == 0
+    colours = {colour for _, colour in image.getcolors(maxcolors=1 << 20) or []}
+    assert (0x00, 0x72, 0xB2, 255) in colours  # the contours, in f's colour
+    assert (0xD5, 0x5E, 0x00, 255) in colours  # the arrows, in the derivative's
+
+
+FIELD_SCRIPT = textwrap.dedent(
+    """
+    import hashlib, sys
+    sys.path.insert(0, sys.argv[1])
+    from matrix_rules import matrix_rule
+    from ankigen.render.plots import plot_rule
+    rule = matrix_rule("quadratic-2", "x.T @ A @ x", "x", "(A + A.T) @ x", {"x": [2], "A": [2, 2]})
+    print(hashlib.sha256(plot_rule(rule).file.data).hexdigest())
+    """
+)
+
+
+def test_a_field_plot_has_the_same_bytes_in_another_process(tmp_path: Path) -> None:
+    tests = str(Path(__file__).parent)
+    result = subprocess.run(
+        [sys.executable, "-c", FIELD_SCRIPT, tests],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    plot = plot_rule(quadratic_2())
+    assert plot is not None
+    assert result.stdout.strip() == hashlib.sha256(plot.file.data).hexdigest()
+
+
+def test_the_legend_keys_contours_to_f_and_arrows_to_the_gradient_with_every_value() -> None:
+    rule = matrix_rule(
+        "ridge-2",
+        "x.T @ A @ x + lam * norm(x - b)**2",
+        "x",
+        "(A + A.T) @ x + 2 * lam * (x - b)",
+        {"x": [2], "A": [2, 2], "b": [2]},
+    )
+    rule = dataclasses.replace(rule, plot=PlotSettings(values=(("lam", Fraction(1, 2)),)))
+    plot = plot_rule(rule)
+    assert plot is not None and plot.values == (("lam", Fraction(1, 2)),)
+    shown = plot_html(rule, plot)
+    assert "contours of&nbsp;\\(f(\\mathbf{x}) = \\mathbf{x}^{\\top}" in shown
+    assert re.search(r"arrows:&nbsp;\\\((\\small )?\\nabla f\(\\mathbf\{x\}\) = ", shown)
+    assert "\\(\\lambda = 0.5\\)" in shown
+    assert "\\(\\mathbf{A} = \\begin{pmatrix} 2 &amp; 1 \\\\ 1 &amp; 3 \\end{pmatrix}\\)" in shown
+    assert "\\(\\mathbf{b} = \\begin{pmatrix} 2 \\\\ 1 \\end{pmatrix}\\)" in shown
+    alt = re.search(r'alt="([^"]*)"', shown)
+    assert alt is not None
+    assert "arrows of its gradient" in alt.group(1)
+    assert "A = [[2, 1], [1, 3]], b = [2, 1]" in alt.group(1) and "lam = 0.5" in alt.group(1)
+    data = field_data(rule)
+    assert data is not None
+    x, y, u, _ = data.arrows
+    b = np.array([2.0, 1.0])
+    assert np.allclose(u, (A_DEFAULT + A_DEFAULT.T)[0] @ np.vstack([x, y]) + (x - b[0]))
+
+
+def test_a_field_plot_is_cached_and_read_back_with_its_values(tmp_path: Path) -> None:
+    rule = dataclasses.replace(
+        matrix_rule("scaled-2", "lam * x.T @ x", "x", "2 * lam * x", {"x": [2]}),
+        plot=PlotSettings(values=(("lam", Fraction(3)),)),
+    )
+    store = Cache(tmp_path / "cache")
+    drawn = draw([rule], store)
+    cached = plot_media.from_cache(rule, store)
+    assert cached is not None and cached.values == (("lam", Fraction(3)),)
+    assert drawn[rule.id].media == (cached.file,)
