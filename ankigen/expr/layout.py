@@ -167,8 +167,8 @@ def _has_base(node: Call) -> bool:
 def _call_lines(node: Call, first: float, rest: float) -> list[str]:
     """A call over lines, its arguments broken where they are too long, one argument a line
     at least, in brackets that span them all."""
-    if node.name in ("exp", "sqrt", "Abs"):
-        return [latex.latex(node)]  # drawn without a name and brackets: e^{…}, √…, |…|
+    if node.name in ("exp", "sqrt", "Abs", "norm", "inv", "sum"):
+        return [latex.latex(node)]  # drawn without a name and brackets: e^{…}, √…, |…|, ‖…‖
     head = latex.latex(Call(node.name, (), node.kind, node.primes)).removesuffix("()")
     lines: list[str] = []
     for index, argument in enumerate(node.args):
