@@ -337,7 +337,7 @@ def _matrix_package(folder: Path) -> Path:
     rendered = render(matrix_cards(), Options(jobs=1, cache=False))
     assert not rendered.warnings, rendered.warnings
     package = folder / "matrices.apkg"
-    times = Times(0, {note.rule_id: 0 for note in rendered.notes})
+    times = Times(1_700_000_000, {note.rule_id: 1_700_000_000 for note in rendered.notes})
     write_package(rendered.note_type, rendered.notes, package, times, rendered.media)
     return package
 
