@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from matrix_rules import catalogue_rules, matrix_rule
 
 from ankigen.errors import AnkigenError
 from ankigen.load.catalogue import load_catalogue
@@ -29,6 +30,7 @@ from ankigen.records import Rule
 from ankigen.render import mathsvg
 from ankigen.render.mathsvg import MathRenderError, math_html, render_svg, svg_field
 from ankigen.render.notes import render_note
+from ankigen.render.plot_media import plot_html, plot_image
 
 SPAN = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
 NAME = re.compile(r"ankigen-math-([0-9a-f]{16})\.svg")
@@ -339,3 +341,50 @@ def test_the_brace_of_a_piecewise_keeps_its_middle(rows: int) -> None:
     (body,) = (glyphs[glyph] for glyph in stroked)
     width = float(re.search(r'stroke-width="([\d.]+)"', body).group(1))  # type: ignore[union-attr]
     assert width >= 0.4
+
+
+# --- vectors and matrices -------------------------------------------------------------------------
+
+
+def _matrix_formulas() -> list[tuple[str, bool]]:
+    """Every distinct formula of the matrix cards (tests/fixtures/matrix_cards/) and of the
+    legend of a field plot, unescaped."""
+    rules = [
+        *catalogue_rules(),
+        matrix_rule(
+            "field",
+            "x.T @ A @ x + norm(x - b)",
+            "x",
+            "(A + A.T) @ x + (x - b) / norm(x - b)",
+            {"x": [2], "A": [2, 2], "b": [2]},
+        ),
+    ]
+    fields = [field for rule in rules for field in render_note(rule).fields]
+    fields.append(plot_html(rules[-1], plot_image(b"\x89PNG\r\n\x1a\n", ())))
+    found: dict[tuple[str, bool], None] = {}
+    for field in fields:
+        for match in SPAN.finditer(field):
+            display = match.group(2) is not None
+            found[html.unescape(match.group(2) if display else match.group(1)), display] = None
+    return list(found)
+
+
+def test_every_formula_of_the_matrix_cards_renders_to_svg() -> None:
+    """Bold symbols, ⊤, ⊙, ‖·‖, tr, det, diag, Σ with its index beside it, ℝⁿˣⁿ, ∇ and ∂, and
+    the matrices of a plot's legend: ziamath knows every command (no LaTeX is left as text)."""
+    formulas = _matrix_formulas()
+    commands = {c for latex, _ in formulas for c in re.findall(r"\\[A-Za-z]+", latex)}
+    assert {"\\mathbf", "\\boldsymbol", "\\top", "\\odot", "\\lVert", "\\operatorname", "\\det",
+            "\\sum", "\\nolimits", "\\mathbb", "\\nabla", "\\partial", "\\times", "\\in",
+            "\\begin"} <= commands  # fmt: skip
+    for latex, display in formulas:
+        media = render_svg(latex, display, cache=None)
+        root = ET.fromstring(media.data)  # noqa: S314 - our own output
+        assert root.tag == SVG, latex
+        assert b"\\" not in media.data, latex
+
+
+def test_a_bold_vector_is_drawn_unlike_an_italic_scalar() -> None:
+    """ziamath draws \\mathbf and \\boldsymbol in other glyphs, not silently as plain letters."""
+    for bold, plain in (("\\mathbf{x}", "x"), ("\\boldsymbol{\\mu}", "\\mu")):
+        assert render_svg(bold, cache=None).data != render_svg(plain, cache=None).data
