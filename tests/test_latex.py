@@ -146,6 +146,10 @@ MATRIX_CASES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "sum(x) * y + sum(x * x + 1) + sum(x1)",
         {"x": VECTOR_N, "x1": VECTOR_N, "y": VECTOR_N},
     ),
+    "matrix-frobenius-norm-and-sums-over-a-matrix": (
+        "norm(W)**2 + sum(A * B) + sum(W1) + sum(A @ B)",
+        {"W": ("m", "n"), "A": MATRIX_NN, "B": MATRIX_NN, "W1": ("m", "n")},
+    ),
     "matrix-sum-of-a-product": ("sum(log(1 + exp(X @ w)))", {"X": ("m", "n"), "w": VECTOR_N}),
     "matrix-greek-hat-and-subscript": (
         "(x - mu).T @ P @ (x - mu) + yhat.T @ W_out @ x",

@@ -734,7 +734,8 @@ def test_a_field_plot_has_deterministic_bytes_the_common_size_and_both_inks(
     sigmoid = plot_rule(rules["sigmoid"])
     assert sigmoid is not None
     assert image.size == Image.open(io.BytesIO(sigmoid.file.data)).size
-    assert image.getpixel((0, 0))[3] == 0
+    corner = image.getpixel((0, 0))
+    assert isinstance(corner, tuple) and corner[3] == 0
     colours = {colour for _, colour in image.getcolors(maxcolors=1 << 20) or []}
     assert (0x00, 0x72, 0xB2, 255) in colours  # the contours, in f's colour
     assert (0xD5, 0x5E, 0x00, 255) in colours  # the arrows, in the derivative's

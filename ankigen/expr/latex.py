@@ -20,8 +20,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ankigen.expr.shapes import Shape, shape_of
+from ankigen.expr.syntax import MATRIX_FUNCTIONS as _MATRIX_FUNCTIONS
 from ankigen.expr.texnames import MATRIX_FUNCTIONS as _MATRIX_NAMES
 from ankigen.expr.texnames import NAMED_FUNCTIONS as _NAMED_FUNCTIONS
+from ankigen.expr.texnames import bold
 from ankigen.expr.texnames import name as _name
 from ankigen.expr.texnames import number as _number
 from ankigen.expr.tree import (
@@ -50,7 +52,7 @@ _CASES: ContextVar[PiecesPrinter | None] = ContextVar("_CASES", default=None)
 # While set, the shapes of a rule's non-scalar symbols (see :func:`shaped`), and inside a
 # ``sum()`` written entry by entry, the symbols shown as their i-th entry.
 _SHAPES: ContextVar[Mapping[str, Shape] | None] = ContextVar("_SHAPES", default=None)
-_ENTRIES: ContextVar[frozenset[str]] = ContextVar("_ENTRIES", default=frozenset())
+_ENTRIES: ContextVar[tuple[frozenset[str], str]] = ContextVar("_ENTRIES", default=(frozenset(), ""))
 _RELATIONS = {"<": "<", "<=": "\\leq", ">": ">", ">=": "\\geq", "==": "=", "!=": "\\neq"}
 
 
@@ -75,20 +77,12 @@ def symbol(identifier: str) -> str:
     """The LaTeX of a symbol as an expression shows it: bold for a vector or matrix (inside
     :func:`shaped`), else as :func:`name` writes it."""
     shown = _name(identifier)
-    if identifier in _ENTRIES.get():
-        return shown[:-1] + ",i}" if shown.endswith("}") and "_{" in shown else shown + "_{i}"
+    entries, index = _ENTRIES.get()
+    if identifier in entries:  # v_{i}, A_{ij}, or W_{1,ij} for the entries of W1
+        return shown[:-1] + f",{index}}}" if "_{" in shown else shown + f"_{{{index}}}"
     if identifier not in (_SHAPES.get() or {}):
         return shown
-    base, underscore, subscript = shown.partition("_{")
-    bold = f"\\hat{{{_bold(base[5:-1])}}}" if base.startswith("\\hat{") else _bold(base)
-    return bold + underscore + subscript
-
-
-def _bold(base: str) -> str:
-    """A letter bold: upright for Latin (``\\mathbf``), italic for Greek (``\\boldsymbol``)."""
-    if base.startswith("\\text{"):
-        return "\\mathbf{" + base[len("\\text{") :]
-    return f"\\boldsymbol{{{base}}}" if base.startswith("\\") else f"\\mathbf{{{base}}}"
+    return bold(shown)
 
 
 def is_shaped(node: Node) -> bool:
@@ -361,9 +355,7 @@ def _call(node: Call) -> str:
         case "inv":
             return _superscript(args[0], "-1")
         case "norm":
-            inner = _render(args[0])
-            tall = "\\frac" in inner or "^" in inner
-            return f"\\left\\lVert {inner} \\right\\rVert" if tall else f"\\lVert {inner} \\rVert"
+            return _norm(args[0])
         case "sum":
             return _sum_of_entries(args[0])
         case "trace" | "det" | "diag":
@@ -371,12 +363,26 @@ def _call(node: Call) -> str:
     return f"{_NAMED_FUNCTIONS[node.name]}{_arguments(args)}"
 
 
+def _norm(argument: Node) -> str:
+    """``\\lVert \\mathbf{x} \\rVert``, and ``\\lVert \\mathbf{W} \\rVert_{F}`` for a matrix:
+    the Frobenius norm, never to be taken for the spectral one."""
+    inner = _render(argument)
+    tall = "\\frac" in inner or "^" in inner
+    shown = f"\\left\\lVert {inner} \\right\\rVert" if tall else f"\\lVert {inner} \\rVert"
+    shapes = _SHAPES.get()
+    shape = shape_of(argument, shapes) if shapes else Shape()
+    return shown + ("_{F}" if "1" not in (shape.rows, shape.cols) else "")
+
+
 def _sum_of_entries(vector: Node) -> str:
     """``sum(v)`` as the sum of its entries: ``\\sum_{i} v_{i}`` (``\\sum_{i} e^{z_{i}}`` for
-    ``sum(exp(z))``), or ``\\sum_{i} (\\mathbf{X}\\mathbf{w})_{i}`` where the vector is no
-    entry-by-entry expression of symbols (a product, a transpose, a matrix function)."""
-    head = "\\sum\\nolimits_{i} "
+    ``sum(exp(z))``, ``\\sum_{i,j} A_{ij}`` for a matrix), or ``\\sum_{i} (\\mathbf{X}
+    \\mathbf{w})_{i}`` where the vector is no entry-by-entry expression of symbols (a product, a
+    transpose, a matrix function)."""
     shapes = _SHAPES.get() or {}
+    shape = shape_of(vector, shapes) if shapes else Shape()
+    index = "ij" if "1" not in (shape.rows, shape.cols) else "i"
+    head = f"\\sum\\nolimits_{{{','.join(index)}}} "
     entrywise = not any(
         isinstance(n, Transpose)
         or (isinstance(n, BinOp) and n.op == "@")
@@ -384,18 +390,15 @@ def _sum_of_entries(vector: Node) -> str:
         for n in walk(vector)
     )
     if not entrywise:
-        return f"{head}{wrap(_render(vector))}_{{i}}"
+        return f"{head}{wrap(_render(vector))}_{{{index}}}"
     names = frozenset(n.name for n in walk(vector) if isinstance(n, Var) and n.name in shapes)
-    entries, scalars = _ENTRIES.set(names), _SHAPES.set({})
+    entries, scalars = _ENTRIES.set((names, index)), _SHAPES.set({})
     try:
         shown = _render(vector)
     finally:
         _SHAPES.reset(scalars)
         _ENTRIES.reset(entries)
     return head + (wrap(shown) if is_sum(vector) else shown)
-
-
-_MATRIX_FUNCTIONS = frozenset({"sum", "trace", "det", "inv", "norm", "diag"})
 
 
 def _is_sum_of_entries(node: Node) -> bool:

@@ -56,3 +56,20 @@ def number(text: str) -> str:
         mantissa = "0" + mantissa
     mantissa = mantissa.rstrip(".") if mantissa.endswith(".") else mantissa
     return f"{mantissa} \\cdot 10^{{{int(exponent)}}}" if exponent else mantissa
+
+
+def bold(shown: str) -> str:
+    """A name as :func:`name` writes it, in bold: upright for Latin letters (``\\mathbf``),
+    italic for Greek (``\\boldsymbol``); a hat stays over the bold letter, a subscript as it
+    is."""
+    base, underscore, subscript = shown.partition("_{")
+    hat = base.startswith("\\hat{")
+    shown_base = _bold(base[5:-1]) if hat else _bold(base)
+    return (f"\\hat{{{shown_base}}}" if hat else shown_base) + underscore + subscript
+
+
+def _bold(base: str) -> str:
+    """A letter bold: upright for Latin (``\\mathbf``), italic for Greek (``\\boldsymbol``)."""
+    if base.startswith("\\text{"):
+        return "\\mathbf{" + base[len("\\text{") :]
+    return f"\\boldsymbol{{{base}}}" if base.startswith("\\") else f"\\mathbf{{{base}}}"
