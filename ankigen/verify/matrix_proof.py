@@ -30,7 +30,6 @@ and gets some cases wrong (``log(det(X))`` by ``X`` gives 0 in sympy 1.14), so i
 trusted only where it was checked against the entries. A rule with no dimension names has one
 size, so its proof is for all sizes.
 
-
 The true derivative comes from sympy (through its polynomial ring where the entries allow, see
 :mod:`ankigen.verify.matrix_zero`); the numeric comparison screens with exact fractions or
 30-digit floats (:mod:`ankigen.verify.matrix_values`), and sympy confirms a float disagreement
