@@ -179,7 +179,15 @@ def _explicit(
         for name, m in setting.env.items()
         if isinstance(m, sp.MatrixBase)
     }
-    return as_matrix(sized.xreplace(entries).doit(), "symbolic value")
+    explicit = sized.xreplace(entries).replace(
+        lambda e: isinstance(e, sp.Inverse), lambda e: _inverse(e.arg.as_explicit())
+    )
+    return as_matrix(explicit.doit(), "symbolic value")
+
+
+def _inverse(matrix: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
+    """Adjugate over determinant: what sympy's ``inv`` gives, without its costly checks."""
+    return matrix.adjugate(method="berkowitz") / matrix.det(method="berkowitz")
 
 
 def _same(a: sp.ImmutableMatrix, b: sp.ImmutableMatrix) -> bool:
