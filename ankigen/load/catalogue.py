@@ -15,7 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ankigen.errors import CatalogueError, Location, Problem, UsageError
-from ankigen.expr.parse import ExpressionError, Scope, parse_expression, parse_signature
+from ankigen.expr.parse import ExpressionError, Scope, parse_expression
+from ankigen.expr.signature import parse_signature
 from ankigen.expr.tree import Definition, variables
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
 from ankigen.load.rules import read_rule
