@@ -268,6 +268,11 @@ def test_every_bundled_file_names_the_schema_for_editors_in_its_first_line(path:
         ("define-bad-signature", "'sigma x' does not match"),
         ("derivative-not-an-expression", "True is not of type 'string', 'number'"),
         ("top-level-list", "is not of type 'object'"),
+        ("shapes-not-a-mapping", "is not of type 'object'"),
+        ("shapes-three-dimensions", "is too long"),
+        ("shapes-no-dimension", "should be non-empty"),
+        ("shapes-bad-dimensions", "is not valid under any of the given schemas"),
+        ("shape-condition-not-a-comparison", "is not valid under any of the given schemas"),
     ],
 )
 def test_broken_fixtures_fail_validation_with_the_reason(

@@ -88,7 +88,7 @@ def _shape(check: Checker, name: str, given: Value, rule_id: str | None) -> tupl
     known = tuple(d for d in dims if d is not None)
     if Shape.of(known).scalar:
         check.problem(
-            f"shapes: '{name}' {list(given.data and known)} is 1 × 1, a scalar: leave it out of "
+            f"shapes: '{name}' [{', '.join(known)}] is 1 × 1, a scalar: leave it out of "
             "'shapes' (a symbol not listed is a scalar)",
             given.line,
             rule_id,
