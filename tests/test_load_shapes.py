@@ -288,3 +288,28 @@ def test_a_rule_without_shapes_refuses_vector_syntax_and_says_to_give_shapes(
         problems_of(make_catalogue(scalar=text)),
         [("scalar.yaml", 6, ID, f"function: {construct} needs shapes: give each vector")],
     )
+
+
+def test_shapes_are_checked_even_when_another_field_is_wrong(make_catalogue: MakeCatalogue) -> None:
+    """A mistake in the name does not hide a claim of the wrong shape: both are reported."""
+    text = shaped(derivative="    derivative: A.T").replace(
+        "    name: Gradient of a quadratic form", "    name: [a, list]"
+    )
+    assert_problems(
+        problems_of(make_catalogue(vectors=text)),
+        [
+            ("vectors.yaml", 4, ID, "'name' must be text"),
+            ("vectors.yaml", 8, ID, "but the claim is [n, n]"),
+        ],
+    )
+
+
+def test_a_variable_the_function_does_not_use_is_the_one_problem(
+    make_catalogue: MakeCatalogue,
+) -> None:
+    """No shape message follows the variable's: its shape would be a guess."""
+    text = shaped(variable="    variable: y")
+    assert_problems(
+        problems_of(make_catalogue(vectors=text)),
+        [("vectors.yaml", 7, ID, "the function does not use the variable 'y'")],
+    )

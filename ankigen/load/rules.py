@@ -54,8 +54,9 @@ def read_rule(
     source = check.text(fields.get("source"), "source", rule_id, MAX_CONTEXT)
     variable = _variable(check, fields.get("variable"), rule_id)
     shaped = "shapes" in fields
+    before_shapes = len(check.problems)
     shapes = read_shapes(check, fields.get("shapes"), rule_id)
-    shapes_read = len(check.problems)
+    shapes_read = len(check.problems) == before_shapes  # else shape errors would be noise
     assumptions = () if shaped else read_assumptions(check, fields.get("assume"), rule_id)
     tags = check.tags(fields.get("tags"), rule_id)
     plot = _plot(check, fields.get("plot"), variable, rule_id)
@@ -64,15 +65,15 @@ def read_rule(
     function = _parse(check, fields.get("function"), "function", scope, rule_id, shaped)
     derivative = _parse(check, fields.get("derivative"), "derivative", scope, rule_id, shaped)
     conditions = read_conditions(check, fields.get("assume"), scope, rule_id) if shaped else ()
+    parsed = len(check.problems)  # a mistake found below would make shape errors noise
     if function is not None:
         where = fields["variable"] if "variable" in fields else fields["function"]
         _check_variable_used(check, function[0], variable, where.line, rule_id)
     if function is not None and derivative is not None:
-        checked = len(check.problems)
         _check_pair(check, (function[0], derivative[0]), variable, scope, fields, rule_id)
         used = variables(function[0]) | variables(derivative[0])
         _check_plot_values(check, plot, used, assumptions, fields.get("plot"), rule_id)
-        if shaped and shapes_read == count and len(check.problems) == checked:
+        if shaped and shapes_read and len(check.problems) == parsed:
             shaped_rule = ShapedRule(
                 shapes, function[0], derivative[0], variable, definitions, conditions,
                 fields["shapes"], fields["function"].line, fields["derivative"].line,
