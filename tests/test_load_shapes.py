@@ -197,6 +197,12 @@ ID = "quadratic-form-gradient"
             id="dimension-named-like-the-variable",
         ),
         pytest.param(
+            {"shapes": "    shapes: {x: [pi], A: [n, n]}"},
+            5,
+            "shapes: the dimension 'pi' of 'x' is also a constant",
+            id="dimension-named-like-pi",
+        ),
+        pytest.param(
             {"function": "    function: x.T @ A @ x + g(x.T @ x)"},
             6,
             "function: the abstract function g() is not supported in a rule with shapes",
@@ -287,6 +293,18 @@ def test_a_rule_without_shapes_refuses_vector_syntax_and_says_to_give_shapes(
     assert_problems(
         problems_of(make_catalogue(scalar=text)),
         [("scalar.yaml", 6, ID, f"function: {construct} needs shapes: give each vector")],
+    )
+
+
+def test_a_dimension_named_like_a_helper_is_refused(make_catalogue: MakeCatalogue) -> None:
+    text = shaped(shapes="    shapes: {x: [lam], A: [lam, lam]}")
+    text = text.replace("rules:\n", "define:\n  lam: 2\nrules:\n")
+    assert_problems(
+        problems_of(make_catalogue(vectors=text)),
+        [
+            ("vectors.yaml", 7, ID, "the dimension 'lam' of 'x' is also a name of the file's"),
+            ("vectors.yaml", 7, ID, "the dimension 'lam' of 'A' is also a name of the file's"),
+        ],
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ankigen.expr.parse import ExpressionError
 from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of
-from ankigen.expr.syntax import MATRIX_FUNCTIONS, VARIABLE_NAME
+from ankigen.expr.syntax import CONSTANTS, MATRIX_FUNCTIONS, VARIABLE_NAME
 from ankigen.expr.tree import (
     BinOp,
     Call,
@@ -194,13 +194,23 @@ def _check_names(check: Checker, rule: ShapedRule, rule_id: str | None) -> None:
                 rule_id,
             )
         for dim in dict.fromkeys(dims):
-            if dim in symbols:
+            taken = _taken(dim, symbols, helpers)
+            if taken:
                 check.problem(
-                    f"shapes: the dimension '{dim}' of '{name}' is also a symbol of the rule; "
-                    "give sizes names of their own (such as n, m, k)",
+                    f"shapes: the dimension '{dim}' of '{name}' is also {taken}; give sizes "
+                    "names of their own (such as n, m, k)",
                     line,
                     rule_id,
                 )
+
+
+def _taken(dim: str, symbols: set[str], helpers: set[str]) -> str | None:
+    """What else a dimension's name names, if anything: a card would read ``x ∈ ℝ^x``."""
+    if dim in symbols:
+        return "a symbol of the rule"
+    if dim in helpers:
+        return "a name of the file's 'define:'"
+    return "a constant" if dim in CONSTANTS else None
 
 
 def _check_supported(check: Checker, rule: ShapedRule, rule_id: str | None) -> None:
