@@ -6,12 +6,13 @@ a matrix; a dimension is a name (any size) or a whole number (that size only); a
 listed is a scalar. Here every shape is (rows, columns), so that ``x.T`` is the row ``[1, n]``,
 and a 1 × 1 result (``x.T @ y``) is a scalar.
 
-The operations: ``@`` multiplies matrices (the inner dimensions must be the same name or the
-same number: ``[m, n] @ [m, n]`` is an error even though m may equal n); ``.T`` transposes;
-``+ - * /`` work entry by entry on equal shapes, or between a scalar and anything (scalar
-broadcasting only), and ``**`` raises each entry to a scalar power; functions such as ``exp`` and the ``define:`` helpers apply to each entry;
-``sum``, ``norm`` (Euclidean, or Frobenius for a matrix), ``trace`` and ``det`` give a scalar;
-``inv`` a square matrix of the same shape; ``diag`` turns a vector [n] into a matrix [n, n].
+The operations: ``@`` multiplies matrices (the inner dimensions must be the same name or the same
+number: ``[m, n] @ [m, n]`` is an error even though m may equal n); ``.T`` transposes; ``+ - * /``
+work entry by entry on equal shapes, or between a scalar and anything (scalar broadcasting only),
+and ``**`` raises each entry to a scalar power; functions such as ``exp`` and the ``define:``
+helpers apply to each entry; ``sum``, ``norm`` (Euclidean, or Frobenius for a matrix), ``trace`` and
+``det`` give a scalar; ``inv`` a square matrix of the same shape; ``diag`` turns a vector [n] into a
+matrix [n, n].
 """
 
 from __future__ import annotations

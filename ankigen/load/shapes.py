@@ -33,7 +33,7 @@ from ankigen.expr.tree import (
 from ankigen.load.fields import Checker
 from ankigen.load.yamlfile import Value, shown
 
-MAX_DIMENSION = 1000  # the largest whole-number dimension, as in shapes: {x: [3]}
+MAX_DIMENSION = 8  # a fixed size ([2]); every entry is a symbol, so 64 entries is already a lot
 WHOLE_NUMBER = re.compile(r"[1-9][0-9]*")  # as YAML writes it: no sign, no 0x, no leading 0
 SHAPES_EXAMPLE = "shapes: {x: [n]}"
 
