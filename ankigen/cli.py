@@ -350,6 +350,14 @@ def schema() -> None:
 @click.option("--context", help="Why it matters in machine learning.")
 @click.option("--tag", "tags", multiple=True, help="A tag of the rule (repeatable).")
 @click.option("--assume", multiple=True, help="A condition such as 'x > 0' (repeatable).")
+@click.option(
+    "--shape",
+    "shapes",
+    multiple=True,
+    metavar="NAME=DIMS",
+    help="The shape of a vector or matrix, such as x=n or A=m,n (repeatable); makes the rule "
+    "one of vectors and matrices.",
+)
 @click.option("--source", help="Where the fact comes from.")
 @_timeout
 def new(
@@ -363,6 +371,7 @@ def new(
     context: str | None,
     tags: tuple[str, ...],
     assume: tuple[str, ...],
+    shapes: tuple[str, ...],
     source: str | None,
     timeout: float,
 ) -> None:
@@ -375,6 +384,6 @@ def new(
     from ankigen.commands.asking import Given, add_asking
 
     given = Given(path, deck, rule_id, name, function, derivative, variable, context, source)
-    added = add_asking(given, tags, assume, timeout)
+    added = add_asking(given, tags, assume, timeout, shapes)
     done = "created the file and added" if added.created else "added"
     click.echo(f"{done} rule '{added.rule.id}' at {added.rule.location}: {added.verdict.status}")

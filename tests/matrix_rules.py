@@ -1,17 +1,17 @@
-"""Rules with ``shapes:`` built directly, for the render stage's tests while the catalogue loader
-does not read ``shapes:`` yet: one rule from its texts, or every rule of a catalogue file
-(``tests/fixtures/matrix_cards/``) read with PyYAML and parsed by the expression parser."""
+"""Rules with ``shapes:`` for the render stage's tests: one rule built from its texts (no YAML
+file to write), or every rule of the matrix deck in ``tests/fixtures/matrix_cards/`` (the 43
+rules of mx-content, until the bundled catalogue holds them), loaded by the catalogue loader."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import yaml
-
 from ankigen.errors import Location
-from ankigen.expr.parse import Scope, parse_expression, parse_signature
+from ankigen.expr.parse import Scope, parse_expression
+from ankigen.expr.signature import parse_signature
 from ankigen.expr.tree import Compare, Definition, Piecewise
+from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Rule
 
 MATRIX_CARDS = Path(__file__).parent / "fixtures" / "matrix_cards" / "vectors-and-matrices.yaml"
@@ -72,22 +72,6 @@ def matrix_rule(
     )
 
 
-def catalogue_rules(path: Path = MATRIX_CARDS) -> list[Rule]:
-    """Every rule of a catalogue file with shapes: (its deck, helpers and texts)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    helpers = {str(k): str(v) for k, v in (data.get("define") or {}).items()}
-    return [
-        matrix_rule(
-            entry["id"],
-            str(entry["function"]),
-            entry["variable"],
-            str(entry["derivative"]),
-            entry["shapes"],
-            entry.get("assume", ()),
-            helpers,
-            deck=data["deck"],
-            name=entry["name"],
-            context=entry["context"],
-        )
-        for entry in data["rules"]
-    ]
+def catalogue_rules() -> list[Rule]:
+    """Every rule of the matrix deck, as the loader reads it."""
+    return list(load_catalogue([MATRIX_CARDS.parent]).rules)

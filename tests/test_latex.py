@@ -11,8 +11,9 @@ import pytest
 from golden_files import GOLDEN, check_golden, golden_files
 
 from ankigen.expr import latex
-from ankigen.expr.parse import Scope, parse_expression, parse_signature
+from ankigen.expr.parse import Scope, parse_expression
 from ankigen.expr.shapes import Shape
+from ankigen.expr.signature import parse_signature
 from ankigen.expr.tree import Definition
 
 HELPERS = {

@@ -404,12 +404,12 @@ def test_an_equality_is_used_only_when_linear() -> None:
 def test_points_satisfy_the_conditions_even_on_solved_symbols() -> None:
     """y[3] is solved from sum(y) == 1; y > 0 must still hold for it at every point, although
     y[3] > 0 is True for sympy once y[3] is a positive symbol."""
-    from ankigen.verify import matrix_proof
+    from ankigen.verify import matrix_points, matrix_setting
 
     positive = Condition(lambda e: tuple(v > 0 for v in _m(e, "y")), "y > 0")
     problem = _problem(SOFTMAX_CE, "x", _cross_entropy, _ce_gradient, SUM_ONE, positive)
-    setting = matrix_proof._setting(problem, {"n": 3})
-    draws = matrix_proof._points(setting, random.Random(0))  # noqa: S311 - not secret
+    setting = matrix_setting.setting_at(problem, {"n": 3})
+    draws = matrix_points.points(setting, random.Random(0))  # noqa: S311 - not secret
     points = list(itertools.islice(draws, 10))
     assert len(points) == 10
     for point in points:

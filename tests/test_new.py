@@ -639,3 +639,114 @@ def test_a_huge_file_beside_the_file_is_refused_by_its_size_not_copied(tmp_path:
         "huge.yaml: the file is 3221.2 MB; a catalogue file may be at most 5 MB\n"
     )
     assert (tmp_path / "mine.yaml").read_text(encoding="utf-8") == SQUARE
+
+
+# --- vectors and matrices (issue 16) --------------------------------------------------------------
+
+QUADRATIC = ("--id", "quadratic-form-gradient", "--name", "Gradient of a quadratic form")
+QUADRATIC_FORM = ("--function", "x.T @ A @ x", "--derivative", "(A + A.T) @ x")
+
+
+def test_shapes_are_written_in_flow_style_and_the_rule_is_proved(cli: Cli, tmp_path: Path) -> None:
+    """``--shape x=n --shape A=n,n`` is the issue's ``shapes: {x: [n], A: [n, n]}``, written
+    after the name as the bundled catalogue writes it; a whole-number dimension is a YAML int."""
+    path = tmp_path / "vectors.yaml"
+    shapes = ("--shape", "x=n", "--shape", "A = n, n", "--shape", "b=3")
+    function = ("--function", "x.T @ A @ x + 0*sum(b)", "--derivative", "(A + A.T) @ x")
+    result = new(cli, path, "--deck", "Mine", *QUADRATIC, *shapes, *function, *WHY)
+    assert result.exit_code == 0, result.stderr
+    text = path.read_text(encoding="utf-8").split("\n", 1)[1]
+    assert text == (
+        'deck: "Mine"\n'
+        "rules:\n"
+        "  - id: quadratic-form-gradient\n"
+        "    name: Gradient of a quadratic form\n"
+        "    shapes: {x: [n], A: [n, n], b: [3]}\n"
+        "    function: x.T @ A @ x + 0*sum(b)\n"
+        "    derivative: (A + A.T) @ x\n"
+        '    context: "Polynomial features."\n'
+    )
+    rule = loaded(tmp_path, "quadratic-form-gradient")
+    assert rule.shapes == (("x", ("n",)), ("A", ("n", "n")), ("b", ("3",)))
+    assert result.stdout.endswith(": proved\n")
+
+
+def test_a_claim_of_the_wrong_shape_is_refused_naming_both_shapes_and_writes_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "vectors.yaml"
+    path.write_text('deck: "Mine"\nrules:\n  - id: a\n    name: A\n    function: x\n'
+                    "    derivative: 1\n    context: c\n", encoding="utf-8")  # fmt: skip
+    before = path.read_bytes()
+    shapes = ("--shape", "a=n", "--shape", "x=n")
+    claim = ("--function", "a.T @ x", "--derivative", "a.T")
+    result = new(cli, path, "--id", "linear-form", "--name", "Linear", *shapes, *claim, *WHY)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "vectors.yaml: rule 'linear-form' was not written: derivative: the derivative of a "
+        "scalar by x [n] is a vector [n] (the gradient has x's shape), but the claim is [1, n]\n"
+    )
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("shapes", "message"),
+    [
+        (("x",), "--shape 'x': write NAME=DIMS, such as x=n or A=m,n"),
+        (("=n",), "--shape '=n': write NAME=DIMS"),
+        (("x=n", "x=m"), "--shape: 'x' is given a shape twice"),
+    ],
+)
+def test_a_malformed_shape_option_is_a_usage_error(
+    cli: Cli, tmp_path: Path, shapes: tuple[str, ...], message: str
+) -> None:
+    args = [arg for shape in shapes for arg in ("--shape", shape)]
+    path = tmp_path / "vectors.yaml"
+    result = new(cli, path, "--deck", "Mine", *QUADRATIC, *args, *QUADRATIC_FORM, *WHY)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ("x=", "the shape of 'x' must be a list of one dimension"),
+        ("x=n,n,n", "not 3 dimensions"),
+        ("x=0", "the dimension '0' of 'x' must be a name such as n or a whole number"),
+        ("x=010", "the dimension '010' of 'x'"),
+        ("x=n m", "the dimension 'n m' of 'x'"),
+    ],
+)
+def test_dimensions_the_loader_refuses_are_refused_as_in_a_file(
+    cli: Cli, tmp_path: Path, shape: str, message: str
+) -> None:
+    """The option's dimensions are written as typed (digits as a YAML int only when they are
+    a plain whole number) and judged by the loader, not guessed at."""
+    path = tmp_path / "vectors.yaml"
+    args = ("--shape", shape, "--shape", "A=n,n")
+    result = new(cli, path, "--deck", "Mine", *QUADRATIC, *args, *QUADRATIC_FORM, *WHY)
+    assert result.exit_code == 2
+    assert message in result.stderr, result.stderr
+    assert not path.exists()
+
+
+def test_at_a_terminal_a_rule_that_needs_shapes_asks_for_them(tmp_path: Path) -> None:
+    """'@' without shapes: names the missing field, shapes, which is asked for (it is not
+    asked for up front: most rules are about scalars)."""
+    dialogue = [
+        ("Id:", "quadratic-form-gradient"),
+        ("Name:", "Quadratic form"),
+        ("Function:", "x.T @ A @ x"),
+        ("Derivative:", "(A + A.T) @ x"),
+        ("Variable [x]:", ""),
+        ("Why it matters in ML:", "Twice."),
+        ("Tags (separated by spaces):", ""),
+        ("Source:", ""),
+        ("Shapes such as x=n A=m,n (separated by spaces):", "x=n A=n,n"),
+    ]
+    args = ["new", "--file", "vectors.yaml", "--deck", "Mine"]
+    shown, code = processes.at_a_terminal(args, tmp_path, dialogue)
+    assert code == 0, shown
+    assert "'@' needs shapes" in shown
+    assert loaded(tmp_path, "quadratic-form-gradient").shapes == (("x", ("n",)), ("A", ("n", "n")))

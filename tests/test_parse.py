@@ -19,17 +19,20 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from ankigen.expr.matrices import MatrixTranslator
 from ankigen.expr.parse import (
     MAX_DEPTH,
     MAX_DIGITS,
     MAX_LENGTH,
     ExpressionError,
     Scope,
+    parse_comparison,
     parse_expression,
-    parse_signature,
 )
+from ankigen.expr.shapes import Shape, describe
+from ankigen.expr.signature import parse_signature
 from ankigen.expr.symbolic import Translator
-from ankigen.expr.syntax import FUNCTIONS
+from ankigen.expr.syntax import FUNCTIONS, MATRIX_FUNCTIONS
 from ankigen.expr.tree import (
     BinOp,
     BoolOp,
@@ -37,9 +40,11 @@ from ankigen.expr.tree import (
     Compare,
     Const,
     Definition,
+    Neg,
     Node,
     Num,
     Piecewise,
+    Transpose,
     TrueCond,
     Var,
     variables,
@@ -185,7 +190,10 @@ def test_variables_may_have_several_letters(name: str) -> None:
 _SYMPY_FUNCTIONS = {"ln": sp.log}  # every other name is sympy's own
 
 
-@pytest.mark.parametrize(("name", "arity"), sorted(FUNCTIONS.items()))
+SCALAR_FUNCTIONS = sorted((n, a) for n, a in FUNCTIONS.items() if n not in MATRIX_FUNCTIONS)
+
+
+@pytest.mark.parametrize(("name", "arity"), SCALAR_FUNCTIONS)
 def test_every_function_accepts_its_arity_and_means_sympys_function(
     name: str, arity: tuple[int, int | None]
 ) -> None:
@@ -276,6 +284,119 @@ def test_a_helper_needs_its_number_of_arguments() -> None:
     assert "'sigma' takes 1 argument, not 2" in reason_for("sigma(x, y)", SIGMA)
 
 
+# --- vectors and matrices (a rule with shapes:) ---------------------------------------------------
+
+X, A_, W_ = Var("x"), Var("A"), Var("W")
+
+
+@pytest.mark.parametrize(
+    ("text", "tree"),
+    [
+        pytest.param("x.T", Transpose(X), id="transpose"),
+        pytest.param("(W @ x).T", Transpose(BinOp("@", W_, X)), id="transpose-of-a-product"),
+        pytest.param("x.T.T", Transpose(Transpose(X)), id="transpose-twice"),
+        pytest.param(
+            "x.T @ A @ x", BinOp("@", BinOp("@", Transpose(X), A_), X), id="quadratic-form"
+        ),
+        pytest.param("W @ x.T", BinOp("@", W_, Transpose(X)), id="binds-tighter-than-at"),
+        pytest.param("-x.T", Neg(Transpose(X)), id="binds-tighter-than-minus"),
+        pytest.param("x.T**2", BinOp("**", Transpose(X), Num(Fraction(2), "2")), id="and-power"),
+    ],
+)
+def test_transpose_and_the_matrix_product_parse_as_numpy_reads_them(text: str, tree: Node) -> None:
+    """``.T`` binds tighter than every operator and ``@`` groups from the left, as in NumPy;
+    messages quote the tree back in the same syntax."""
+    assert parse(text) == tree
+    assert parse(describe(tree)) == tree
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("x.foo", "'.foo' is not allowed: the only attribute is .T", id="other"),
+        pytest.param("x.t", "'.t' is not allowed", id="lowercase-t"),
+        pytest.param("A.H", "'.H' is not allowed", id="conjugate-transpose"),
+        pytest.param("x.T()", "only named functions can be called", id="called"),
+        pytest.param("x.T.real", "'.real' is not allowed", id="after-transpose"),
+        pytest.param("exp.T", "'exp' is a function: call it", id="function"),
+    ],
+)
+def test_no_attribute_but_t_and_no_call_of_one(text: str, reason: str) -> None:
+    assert reason in reason_for(text)
+
+
+_V = sp.Matrix(sp.symbols("v0:2", real=True))
+_M = sp.Matrix(2, 2, sp.symbols("m0:4", real=True))
+MATRIX_MEANINGS = {
+    "sum": (_V, _V[0] + _V[1]),
+    "norm": (_V, sp.sqrt(_V[0] ** 2 + _V[1] ** 2)),
+    "diag": (_V, sp.Matrix([[_V[0], 0], [0, _V[1]]])),
+    "trace": (_M, _M[0, 0] + _M[1, 1]),
+    "det": (_M, _M[0, 0] * _M[1, 1] - _M[0, 1] * _M[1, 0]),
+    "inv": (_M, sp.Matrix([[_M[1, 1], -_M[0, 1]], [-_M[1, 0], _M[0, 0]]]) / _M.det()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX_FUNCTIONS))
+def test_every_matrix_function_takes_one_argument_and_means_its_matrix_operation(name: str) -> None:
+    """The matrix functions have no sympy function of one scalar: they mean what the matrix
+    translator computes on a 2-vector or a 2 × 2 matrix of independent symbols."""
+    assert set(MATRIX_MEANINGS) == MATRIX_FUNCTIONS
+    value, expected = MATRIX_MEANINGS[name]
+    node = parse(f"{name}(v)")
+    assert node == Call(name, (Var("v"),), "function")
+    shape = Shape.of(("n",) if value.cols == 1 else ("n", "n"))
+    got = MatrixTranslator({"v": shape}, {}).build(node, {"v": sp.ImmutableMatrix(value)})
+    assert sp.simplify(sp.Matrix([got]) - sp.Matrix([expected])) == sp.zeros(
+        *sp.Matrix([got]).shape
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        pytest.param("x > 0", Compare((">",), (X, Num(Fraction(0), "0"))), id="entrywise"),
+        pytest.param(
+            "det(X) != 0",
+            Compare(("!=",), (Call("det", (Var("X"),), "function"), Num(Fraction(0), "0"))),
+            id="determinant",
+        ),
+        pytest.param(
+            "0 < p <= 1",
+            Compare(("<", "<="), (Num(Fraction(0), "0"), Var("p"), Num(Fraction(1), "1"))),
+            id="chained",
+        ),
+        pytest.param(
+            "sum(y) == 1",
+            Compare(("==",), (Call("sum", (Var("y"),), "function"), Num(Fraction(1), "1"))),
+            id="equality",
+        ),
+    ],
+)
+def test_a_condition_is_read_as_a_piecewise_condition_is(text: str, condition: Compare) -> None:
+    assert parse_comparison(text, Scope({})) == condition
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("x", "a condition compares expressions", id="no-comparison"),
+        pytest.param("x > 0 and y > 0", "a condition compares expressions", id="and"),
+        pytest.param("x in y", "a condition compares expressions", id="in"),
+        pytest.param("x is y", "a condition compares expressions", id="is"),
+        pytest.param("True", "a condition compares expressions", id="true"),
+        pytest.param("x.foo > 0", "'.foo' is not allowed", id="attribute"),
+        pytest.param("x > 2**9999", "too large", id="bomb"),
+        pytest.param("__import__('os') > 0", "'__' are not allowed", id="dunder"),
+    ],
+)
+def test_a_condition_that_is_no_comparison_is_refused(text: str, reason: str) -> None:
+    with watching() as seen, pytest.raises(ExpressionError) as caught:
+        parse_comparison(text, Scope({}))
+    assert seen == []
+    assert reason in caught.value.reason
+
+
 # --- rejected input ----------------------------------------------------------------------------
 
 _AST_CLASSES = {n for n, v in vars(ast).items() if isinstance(v, type) and issubclass(v, ast.AST)}
@@ -283,14 +404,13 @@ _AST_CLASSES = {n for n, v in vars(ast).items() if isinstance(v, type) and issub
 REJECTED = [
     pytest.param("__import__('os').system('touch pwned')", "'__' are not allowed", id="import"),
     pytest.param("().__class__", "'__' are not allowed", id="dunder"),
-    pytest.param("x.real", "attribute access ('.')", id="attribute"),
+    pytest.param("x.real", "'.real' is not allowed: the only attribute is .T", id="attribute"),
     pytest.param("lambda: 1", "lambda is not allowed", id="lambda"),
     pytest.param("[i for i in x]", "a comprehension is not allowed", id="comprehension"),
     pytest.param("'abc'", "quotes are not allowed", id="string"),
     pytest.param("exp(x=1)", "keyword arguments are not allowed", id="keyword"),
     pytest.param("exp(*x)", "'*' unpacking is not allowed", id="starred"),
     pytest.param("x if y else z", "'if ... else' (use Piecewise)", id="if-else"),
-    pytest.param("x @ y", "the operator '@' is not allowed", id="matmul"),
     pytest.param("x // 2", "the operator '//' is not allowed", id="floordiv"),
     pytest.param("x % 2", "the operator '%' is not allowed", id="modulo"),
     pytest.param("x << 2", "the operator '<<' is not allowed", id="shift"),

@@ -169,6 +169,65 @@ def test_values_the_loader_accepts_are_valid_under_the_schema(
     assert errors(validator, data) == []
 
 
+QUADRATIC_FORM = {
+    "shapes": {"x": ["n"], "A": ["n", "n"]},
+    "function": "x.T @ A @ x",
+    "derivative": "(A + A.T) @ x",
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        QUADRATIC_FORM,
+        {**QUADRATIC_FORM, "assume": ["det(A) != 0", "x > 0"]},
+        {**QUADRATIC_FORM, "assume": "0 < sum(x) <= 1"},
+        {"shapes": {"x": [3]}, "function": "sum(x**3)", "derivative": "3*x**2"},
+    ],
+)
+def test_rules_with_shapes_the_loader_accepts_are_valid_under_the_schema(
+    validator: jsonschema.Draft202012Validator,
+    make_catalogue: MakeCatalogue,
+    changes: dict[str, Any],
+) -> None:
+    """The issue's quadratic form, with conditions that compare expressions (only a rule with
+    shapes may) and a whole-number dimension."""
+    data = one_rule_file(**changes)
+    load_catalogue([make_catalogue(course=yaml.safe_dump(data))])
+    assert errors(validator, data) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"assume": "det(A) > 0"}, "is not valid under any of the given schemas"),
+        ({"shapes": {"x": []}}, "should be non-empty"),
+        ({"shapes": {"A": ["m", "n", "k"]}}, "is too long"),
+        ({"shapes": {"x": [0]}}, "is not valid under any of the given schemas"),
+        ({"shapes": {"x": [1001]}}, "is not valid under any of the given schemas"),
+        ({"shapes": {"x": [2.5]}}, "is not valid under any of the given schemas"),
+        ({"shapes": {"x": ["2n"]}}, "is not valid under any of the given schemas"),
+        ({"shapes": {"x": "n"}}, "'n' is not of type 'array'"),
+        ({"shapes": {}}, "should be non-empty"),
+        ({"shapes": ["x"]}, "is not of type 'object'"),
+        ({"shapes": {"x y": ["n"]}}, "'x y' does not match"),
+    ],
+)
+def test_what_the_loader_refuses_in_shapes_and_assume_the_schema_refuses(
+    validator: jsonschema.Draft202012Validator,
+    make_catalogue: MakeCatalogue,
+    changes: dict[str, Any],
+    message: str,
+) -> None:
+    """An assume: that compares expressions needs shapes:; a shape has one or two dimensions,
+    each a name or a whole number from 1 to 1000. Both the loader and the schema refuse."""
+    data = one_rule_file(**changes)
+    with pytest.raises(CatalogueError):
+        load_catalogue([make_catalogue(course=yaml.safe_dump(data))])
+    found = errors(validator, data)
+    assert any(message in error for error in found), found
+
+
 # --- real files -----------------------------------------------------------------------------------
 
 
@@ -209,6 +268,11 @@ def test_every_bundled_file_names_the_schema_for_editors_in_its_first_line(path:
         ("define-bad-signature", "'sigma x' does not match"),
         ("derivative-not-an-expression", "True is not of type 'string', 'number'"),
         ("top-level-list", "is not of type 'object'"),
+        ("shapes-not-a-mapping", "is not of type 'object'"),
+        ("shapes-three-dimensions", "is too long"),
+        ("shapes-no-dimension", "should be non-empty"),
+        ("shapes-bad-dimensions", "is not valid under any of the given schemas"),
+        ("shape-condition-not-a-comparison", "is not valid under any of the given schemas"),
     ],
 )
 def test_broken_fixtures_fail_validation_with_the_reason(

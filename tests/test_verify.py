@@ -14,7 +14,8 @@ import pytest
 
 from ankigen.errors import Location
 from ankigen.expr.assumptions import Assumption
-from ankigen.expr.parse import Scope, parse_expression, parse_signature
+from ankigen.expr.parse import Scope, parse_expression
+from ankigen.expr.signature import parse_signature
 from ankigen.expr.tree import Call, Definition, Var
 from ankigen.load.assumptions import parse_assumption
 from ankigen.load.catalogue import load_catalogue

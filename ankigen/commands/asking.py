@@ -27,6 +27,7 @@ PROMPTS = {  # the fields of ankigen new, as its prompts name them
     "tags": "Tags (separated by spaces)",
     "assume": "Assumptions such as x > 0 (separated by commas)",
     "source": "Source",
+    "shapes": "Shapes such as x=n A=m,n (separated by spaces)",
 }
 
 
@@ -46,9 +47,15 @@ class Given:
 
 
 def add_asking(
-    given: Given, tags: tuple[str, ...], assume: tuple[str, ...], timeout: float
+    given: Given,
+    tags: tuple[str, ...],
+    assume: tuple[str, ...],
+    timeout: float,
+    shapes: tuple[str, ...] = (),
 ) -> AddedRule:
-    """Add the rule, asking for what is missing when any required field was not given."""
+    """Add the rule, asking for what is missing when any required field was not given.
+    ``shapes`` are the ``--shape`` options as typed (``x=n``, ``A=m,n``); they are not asked
+    for, but asked again when the loader says the rule needs them."""
     ask = None in (given.path, given.id, given.name, given.function, given.derivative)
     ask = ask or given.context is None
 
@@ -72,6 +79,7 @@ def add_asking(
     lists = {  # as given: an option's value is one item, whatever it holds
         "tags": tags or tuple(field(None, PROMPTS["tags"], "").split()),
         "assume": assume,
+        "shapes": shapes,
     }
     answers["source"] = field(given.source, PROMPTS["source"], "")
     while True:
@@ -82,6 +90,7 @@ def add_asking(
             tags=lists["tags"],
             assume=lists["assume"],
             source=answers["source"] or None,
+            shapes=parse_shapes(lists["shapes"]),
         )
         try:
             return add_rule(path, rule, deck, timeout)
@@ -97,11 +106,27 @@ def add_asking(
                 answers[error.field] = prompt_for(PROMPTS[error.field], answers[error.field])
 
 
+def parse_shapes(options: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``--shape`` options (``x=n``, ``A=m,n``) as a rule's shapes, in the order given; the
+    loader judges the names and dimensions. A usage error for an option without ``=``, or a
+    name given twice."""
+    shapes: dict[str, tuple[str, ...]] = {}
+    for option in options:
+        name, equals, dims = option.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"--shape {option!r}: write NAME=DIMS, such as x=n or A=m,n")
+        if name.strip() in shapes:
+            raise UsageError(f"--shape: '{name.strip()}' is given a shape twice")
+        shapes[name.strip()] = tuple(d.strip() for d in dims.split(",")) if dims.strip() else ()
+    return tuple(shapes.items())
+
+
 def _ask_list(field: str, items: tuple[str, ...]) -> tuple[str, ...]:
-    """Tags again (separated by spaces), or assumptions again (separated by commas)."""
-    separator = " " if field == "tags" else ", "
+    """Tags or shapes again (separated by spaces), or assumptions again (separated by
+    commas)."""
+    separator = ", " if field == "assume" else " "
     answer = prompt_for(PROMPTS[field], separator.join(items))
-    parts = answer.split() if field == "tags" else answer.split(",")
+    parts = answer.split(",") if field == "assume" else answer.split()
     return tuple(item.strip() for item in parts if item.strip())
 
 

@@ -50,6 +50,7 @@ from ankigen.errors import (
 )
 from ankigen.load.catalogue import load_catalogue
 from ankigen.load.rules import VARIABLE_UNUSED
+from ankigen.load.shapes import WHOLE_NUMBER
 from ankigen.load.yamlfile import read_catalogue_file
 from ankigen.plumbing.files import write_atomically
 from ankigen.plumbing.resources import schema_file
@@ -72,6 +73,7 @@ class NewRule:
     tags: tuple[str, ...] = ()
     assume: tuple[str, ...] = ()
     source: str | None = None
+    shapes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ("A", ("m", "n")): A is [m, n]
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,10 @@ def _rule_map(new: NewRule) -> CommentedMap:
     rule = CommentedMap()
     rule["id"] = new.id.strip()
     rule["name"] = new.name.strip()
+    if new.shapes:
+        rule["shapes"] = _flow_map(
+            {name: _flow(list(map(_dimension, dims))) for name, dims in new.shapes}
+        )
     rule["function"] = new.function.strip()
     rule["derivative"] = new.derivative.strip()
     if new.variable.strip() != "x":
@@ -176,10 +182,21 @@ def _rule_map(new: NewRule) -> CommentedMap:
     return rule
 
 
-def _flow(items: list[str]) -> CommentedSeq:
+def _flow(items: list[Any]) -> CommentedSeq:
     seq = CommentedSeq(items)
     seq.fa.set_flow_style()
     return seq
+
+
+def _flow_map(items: dict[str, CommentedSeq]) -> CommentedMap:
+    mapping = CommentedMap(items)
+    mapping.fa.set_flow_style()
+    return mapping
+
+
+def _dimension(text: str) -> str | int:
+    """A whole number as a YAML int (``[2, n]``); anything else as text, for the loader to judge."""
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else text
 
 
 def _new_file(deck: str, new: NewRule, path: Path) -> CommentedMap:
@@ -346,6 +363,8 @@ class _Draft:
         """The field written on ``line`` of the draft (the one the loader found at fault)."""
         if message.startswith(VARIABLE_UNUSED):
             return "variable"  # reported at the function when the variable is x by default
+        if "needs shapes:" in message:
+            return "shapes"  # '@' in a rule without shapes: the shapes are what is missing
         match = _KEY.match(self.text.splitlines()[line - 1])
         key = match.group(1) if match else None
         return key if key in _FIELDS else None

@@ -23,6 +23,7 @@ from ankigen.load.assumptions import ASSUMPTION
 from ankigen.load.catalogue import FILE_KEYS, FILE_REQUIRED
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, TAG
 from ankigen.load.rules import MAX_PLOT_NUMBER, PLOT_KEYS, RULE_ID, RULE_KEYS, RULE_REQUIRED
+from ankigen.load.shapes import MAX_DIMENSION
 
 SCHEMA_PATH = "schema/ankigen-catalogue.schema.json"  # the repository's copy
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -82,6 +83,18 @@ _DECK = r"^(?!\s*::)(?!.*::\s*::)(?!.*::\s*$)[\s\S]*\S"
 # 'name(params)' for a helper, a bare 'name' for a named constant
 _SIGNATURE = _whole(rf"\s*{_NAME}\s*(?:\(\s*{_NAME}\s*(?:,\s*{_NAME}\s*)*\)\s*)?")
 _ASSUMPTION = _whole(ASSUMPTION.pattern)  # also matches a bare name, which the loader refuses
+_CONDITION = r"<|>|==|!="  # a shaped rule's: any comparison of expressions (the loader parses it)
+_SYMBOL = {"type": "string", "pattern": _whole(_NAME), "not": {"pattern": "__"}}
+
+
+def _assume(pattern: str, description: str) -> Schema:
+    """``assume:``, one condition or a list of them, each matching ``pattern``."""
+    condition = {"type": "string", "pattern": pattern}
+    return {
+        "description": description,
+        "oneOf": [condition, {"type": "array", "items": condition}],
+    }
+
 
 _FILE_PROPERTIES: dict[str, Schema] = {
     "deck": _text(
@@ -126,10 +139,36 @@ _RULE_PROPERTIES: dict[str, Schema] = {
         "minimum": 0,
     },
     "name": _text("The rule's name, shown above the question on the card.", MAX_NAME),
+    "shapes": {
+        "description": "Makes the rule about vectors and matrices: the shape of each of its "
+        "vector or matrix symbols, such as {x: [n], A: [m, n]}: [n] is a column vector, [m, n] "
+        "a matrix. A dimension is a name (any size; the proof tries several) or a whole number "
+        f"from 1 to {MAX_DIMENSION} (that size only). A symbol not listed is a scalar, and a "
+        "1 x 1 result such as x.T @ y is a scalar. In such a rule, @ is the matrix product, .T "
+        "the transpose, + - * / ** work entry by entry (with scalars broadcast), and sum, "
+        "trace, det, inv, norm and diag are available. The derivative of a scalar has the "
+        "variable's shape (the gradient); that of a vector [m] by a vector [n] is the "
+        "Jacobian [m, n].",
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": _whole(_NAME), "not": {"pattern": "__"}},
+        "additionalProperties": {
+            "description": "A shape: [n] for a column vector, [m, n] for a matrix.",
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 2,
+            "items": {
+                "description": "A dimension: a name such as n, or a whole number.",
+                "oneOf": [_SYMBOL, {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSION}],
+            },
+        },
+    },
     "function": _expression(
         "The function to differentiate, as an expression: + - * / ** (or ^), numbers, "
         "variables, pi, e, exp, log, sqrt, trigonometric and hyperbolic functions, Abs, Max, "
-        "Min, Piecewise, the file's helpers, and abstract functions such as g(x)."
+        "Min, Piecewise, the file's helpers, and abstract functions such as g(x); in a rule "
+        "with 'shapes', also @ (the matrix product), .T (the transpose), sum, trace, det, inv, "
+        "norm and diag."
     ),
     "derivative": _expression(
         "The claimed derivative, written in the form learners should memorise: the card shows "
@@ -147,16 +186,14 @@ _RULE_PROPERTIES: dict[str, Schema] = {
         MAX_CONTEXT,
     ),
     "tags": _tags("More tags for this rule, besides the file's."),
-    "assume": {
-        "description": "Conditions on symbols that the proof may use, the card states and the "
-        "plot respects, each comparing one symbol with numbers: 'x > 0', 't >= 0', 'x != 0', "
-        "'p < 1', '0 < p < 1', '0 < lr'. Needed for domains such as that of ln x, and for "
-        "probabilities. A list, or a single condition.",
-        "oneOf": [
-            {"type": "string", "pattern": _ASSUMPTION},
-            {"type": "array", "items": {"type": "string", "pattern": _ASSUMPTION}},
-        ],
-    },
+    "assume": _assume(
+        r"\S",
+        "Conditions that the proof may use and the card states, one or a list. In a rule of "
+        "scalars, each compares one symbol with numbers: 'x > 0', 't >= 0', 'x != 0', "
+        "'0 < p < 1' (needed for domains such as that of ln x, and for probabilities). In a "
+        "rule with 'shapes', each compares expressions with <, <=, >, >=, == or !=: "
+        "'det(X) > 0', 'sum(y) == 1', and 'x > 0' for a vector x means every entry.",
+    ),
     "source": _text(
         "Where the fact comes from (a book, a paper, a lesson), shown small at the bottom of "
         "the card.",
@@ -209,6 +246,10 @@ def catalogue_schema() -> Schema:
                 "properties": _properties(RULE_KEYS, _RULE_PROPERTIES, "rule keys"),
                 "required": list(RULE_REQUIRED),
                 "additionalProperties": False,
+                # The form of assume: depends on whether the rule has shapes:.
+                "if": {"required": ["shapes"]},
+                "then": {"properties": {"assume": _assume(_CONDITION, "Comparisons.")}},
+                "else": {"properties": {"assume": _assume(_ASSUMPTION, "One symbol and numbers.")}},
             },
             "plot": {
                 "description": "Plot settings; every key is optional.",

@@ -103,9 +103,9 @@ class MatrixTranslator:
     def _product(self, a: tuple[Value, Shape], b: tuple[Value, Shape]) -> tuple[Value, Shape]:
         shape = Shape(a[1].rows, b[1].cols)
         value = a[0] * b[0]
-        if shape.scalar:  # x.T @ y is a number
-            return (_only_entry(value) if not self.symbolic else _symbolic_entry(value)), shape
-        return value, shape
+        if shape.scalar and not self.symbolic:  # x.T @ y is a number
+            return _only_entry(value), shape
+        return value, shape  # of symbolic size, sympy differentiates a 1 × 1 product as is
 
     def _entrywise(
         self, op: str, a: tuple[Value, Shape], b: tuple[Value, Shape]
@@ -148,8 +148,10 @@ class MatrixTranslator:
             result = value.trace()
         elif name == "det":
             result = value.det(method="berkowitz")  # no division: exact for symbols
-        elif name == "inv":
-            result = sp.ImmutableMatrix(value.inv(method="ADJ"))  # adjugate / det: no pivoting
+        elif name == "inv":  # adjugate / det: no pivoting, no check that sympy cannot afford
+            result = sp.ImmutableMatrix(value.adjugate(method="berkowitz")) / value.det(
+                method="berkowitz"
+            )
         else:
             result = sp.ImmutableMatrix(sp.diag(*value))
         return result, _MATRIX[name](shape)
@@ -185,14 +187,6 @@ def _entry_pairs(
 
 def _only_entry(value: Value) -> sp.Expr:
     assert isinstance(value, sp.MatrixBase) and value.shape == (1, 1)
-    entry: sp.Expr = value[0, 0]
-    return entry
-
-
-def _symbolic_entry(value: Value) -> sp.Expr:
-    """A 1 × 1 matrix expression of symbolic size as a scalar: sympy's ``[0, 0]`` of it."""
-    if isinstance(value, sp.MatrixBase):
-        return _only_entry(value)
     entry: sp.Expr = value[0, 0]
     return entry
 

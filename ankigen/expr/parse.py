@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -94,40 +94,20 @@ def parse_expression(text: str, scope: Scope) -> Node:
     return node
 
 
-def parse_signature(text: str, constants: Collection[str] = ()) -> tuple[str, tuple[str, ...]]:
-    """Parse a helper's signature such as ``sigma(x)`` or ``affine(w, x, b)``, or the bare name
-    of a named constant such as ``lam`` (no parameters). A parameter may not be named like one of
-    ``constants``, the named constants defined before it: it would hide one of them."""
-    match = re.fullmatch(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*", text)
-    if match is None:
+def parse_comparison(text: str, scope: Scope) -> Compare:
+    """One ``assume:`` condition of a rule with shapes: a comparison of expressions, possibly
+    chained (``det(X) > 0``, ``0 < p < 1``), the way a Piecewise condition is read; raise
+    :class:`ExpressionError` for anything else."""
+    tree = _parse_python(text)
+    body = tree.body
+    if not (isinstance(body, ast.Compare) and all(type(op) in COMPARE_OPS for op in body.ops)):
         raise ExpressionError(
-            f"a helper is declared as 'name(parameters)', such as 'sigma(x)', not {text!r} "
-            "(and a named constant as a bare name, such as 'lam')"
+            "a condition compares expressions with <, <=, >, >=, == or !=, such as 'det(X) > 0'"
         )
-    name = match.group(1)
-    listed = match.group(2)
-    params = tuple(p.strip() for p in listed.split(",")) if listed and listed.strip() else ()
-    if listed is not None and not params:
-        raise ExpressionError(
-            f"helper '{name}' needs at least one parameter (a named constant is written without "
-            f"parentheses: '{name}: 1.5')"
-        )
-    for param in params:
-        if not VARIABLE_NAME.fullmatch(param) or "__" in param:
-            raise ExpressionError(f"helper '{name}': {param!r} is not a parameter name")
-        if param in CONSTANTS or param in FUNCTIONS or param == PIECEWISE:
-            raise ExpressionError(
-                f"helper '{name}': the parameter '{param}' would hide the built-in '{param}'"
-            )
-        if param in constants:
-            raise ExpressionError(
-                f"helper '{name}': the parameter '{param}' would hide the named constant '{param}'"
-            )
-    if len(set(params)) != len(params):
-        raise ExpressionError(f"helper '{name}' repeats a parameter")
-    if name in FUNCTIONS or name == PIECEWISE or name in CONSTANTS:
-        raise ExpressionError(f"helper '{name}' would hide the built-in '{name}'")
-    return name, params
+    condition = _Builder(tree.source, scope).condition(body, depth=0)
+    assert isinstance(condition, Compare)  # what the body is, checked above
+    _constant_condition(condition)
+    return condition
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ a matrix; a dimension is a name (any size) or a whole number (that size only); a
 listed is a scalar. Here every shape is (rows, columns), so that ``x.T`` is the row ``[1, n]``,
 and a 1 × 1 result (``x.T @ y``) is a scalar.
 
-The operations: ``@`` multiplies matrices (the inner dimensions must be the same name or the
-same number: ``[m, n] @ [m, n]`` is an error even though m may equal n); ``.T`` transposes;
-``+ - * / **`` work entry by entry on equal shapes, or between a scalar and anything (scalar
-broadcasting only); functions such as ``exp`` and the ``define:`` helpers apply to each entry;
-``sum``, ``norm`` (Euclidean, or Frobenius for a matrix), ``trace`` and ``det`` give a scalar;
-``inv`` a square matrix of the same shape; ``diag`` turns a vector [n] into a matrix [n, n].
+The operations: ``@`` multiplies matrices (the inner dimensions must be the same name or the same
+number: ``[m, n] @ [m, n]`` is an error even though m may equal n); ``.T`` transposes; ``+ - * /``
+work entry by entry on equal shapes, or between a scalar and anything (scalar broadcasting only),
+and ``**`` raises each entry to a scalar power; functions such as ``exp`` and the ``define:``
+helpers apply to each entry; ``sum``, ``norm`` (Euclidean, or Frobenius for a matrix), ``trace`` and
+``det`` give a scalar; ``inv`` a square matrix of the same shape; ``diag`` turns a vector [n] into a
+matrix [n, n].
 """
 
 from __future__ import annotations
@@ -199,16 +200,18 @@ _ENTRYWISE = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**":
 
 
 def _entrywise(op: str, left: Node, a: Shape, right: Node, b: Shape) -> Shape:
+    if op == "**":
+        if b.scalar:
+            return a
+        raise ExpressionError(
+            f"cannot raise {describe(left)} {a} to the power {describe(right)} {b}: ** takes "
+            "a scalar power, applied to each entry"
+        )
     if a == b or b.scalar:
         return a
-    if a.scalar and op != "**":
+    if a.scalar:
         return b
     verb = _ENTRYWISE[op]
-    if op == "**":
-        raise ExpressionError(
-            f"cannot raise {describe(left)} {a} to the power {describe(right)} {b}: ** works "
-            "entry by entry with a scalar power, or a power of the same shape"
-        )
     raise ExpressionError(
         f"cannot {verb} {describe(left)} {a} and {describe(right)} {b}: {op} works entry by "
         "entry on equal shapes, or with a scalar (use @ for the matrix product, .T to transpose)"

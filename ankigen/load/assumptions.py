@@ -1,6 +1,8 @@
 """The ``assume:`` field of a rule: comparisons of one symbol with numbers (``x > 0``,
 ``0 < p < 1``, ``t >= 0``, ``x != 1``), each read exactly, and checked to leave the symbol an
-interval to vary in.
+interval to vary in. A rule with ``shapes:`` has conditions instead: comparisons of expressions
+(``det(X) > 0``, ``x > 0`` for every entry), read by the expression parser; their shapes are
+checked with the rule's (:mod:`ankigen.load.shapes`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ import re
 from fractions import Fraction
 
 from ankigen.expr.assumptions import Assumption, Interval
-from ankigen.expr.parse import ExpressionError, exact_number
+from ankigen.expr.parse import ExpressionError, Scope, exact_number, parse_comparison
+from ankigen.expr.tree import Compare
 from ankigen.load.fields import Checker
 from ankigen.load.yamlfile import Value, shown
 
@@ -89,3 +92,27 @@ def _check_consistent(
                 f"only {symbol} = {mine[0].bound_text}" if one_point else f"no value for {symbol}"
             )
             check.problem(f"the assumptions {listed} leave {left}", line, rule_id)
+
+
+def read_conditions(
+    check: Checker, value: Value | None, scope: Scope, rule_id: str | None
+) -> tuple[tuple[Compare, int], ...]:
+    """The conditions of the ``assume:`` of a rule with shapes (one entry or a list), each with
+    its line; each entry that is no comparison of expressions is reported."""
+    if value is None:
+        return ()
+    items = value.data if isinstance(value.data, list) else [value]
+    found: list[tuple[Compare, int]] = []
+    for item in items:
+        if not isinstance(item.data, str) or item.tag in ("null", "bool"):
+            check.problem(
+                f"assumption {shown(item)} must be a comparison such as 'x > 0' or 'det(X) != 0'",
+                item.line,
+                rule_id,
+            )
+            continue
+        try:
+            found.append((parse_comparison(item.data, scope), item.line))
+        except ExpressionError as error:
+            check.problem(f"assumption {shown(item)}: {error.reason}", item.line, rule_id)
+    return tuple(found)

@@ -15,10 +15,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ankigen.errors import CatalogueError, Location, Problem, UsageError
-from ankigen.expr.parse import ExpressionError, Scope, parse_expression, parse_signature
+from ankigen.expr.parse import ExpressionError, Scope, parse_expression
+from ankigen.expr.signature import parse_signature
 from ankigen.expr.tree import Definition, variables
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
 from ankigen.load.rules import read_rule
+from ankigen.load.shapes import matrix_syntax
 from ankigen.load.yamlfile import Value, read_yaml
 from ankigen.records import Catalogue, DeckDescription, Rule
 
@@ -160,6 +162,14 @@ class _FileReader(Checker):
                 self.problem(f"define '{signature}': {error.reason}", body.line)
                 continue
             except NotText:
+                continue
+            construct = matrix_syntax(expr)
+            if construct is not None:
+                self.problem(
+                    f"define '{signature}': {construct} cannot be used in a helper: a helper "
+                    "works on numbers, and on a vector or matrix applies to each entry",
+                    body.line,
+                )
                 continue
             unknown = variables(expr) - set(params)
             if unknown:

@@ -1,7 +1,8 @@
 """One rule of a catalogue file: its keys and fields read and checked into a
 :class:`~ankigen.records.Rule`, with the checks that look at several fields at once (the
 variable is used, the derivative brings in no new name, no two names print alike, a plot value
-agrees with the assumptions). Nothing is proved here.
+agrees with the assumptions; for a rule with ``shapes:``, those of :mod:`ankigen.load.shapes`).
+Nothing is proved here.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from ankigen.expr.latex import name as latex_name
 from ankigen.expr.parse import ExpressionError, Scope, exact_number, parse_expression
 from ankigen.expr.syntax import VARIABLE_NAME
 from ankigen.expr.tree import Call, Definition, Node, variables, walk
-from ankigen.load.assumptions import read_assumptions
+from ankigen.load.assumptions import read_assumptions, read_conditions
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
+from ankigen.load.shapes import ShapedRule, check_shaped, matrix_syntax, needs_shapes, read_shapes
 from ankigen.load.yamlfile import Value, shown
 from ankigen.records import PlotSettings, Rule
 
 MAX_PLOT_NUMBER = 10**9  # plot ranges and values
 RULE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 RULE_KEYS = (
-    "id", "name", "function", "derivative", "variable", "context",
+    "id", "name", "shapes", "function", "derivative", "variable", "context",
     "tags", "assume", "source", "plot",
 )  # fmt: skip
 PLOT_KEYS = ("x", "y", "values")
@@ -51,23 +53,32 @@ def read_rule(
     context = check.text(fields.get("context"), "context", rule_id, MAX_CONTEXT)
     source = check.text(fields.get("source"), "source", rule_id, MAX_CONTEXT)
     variable = _variable(check, fields.get("variable"), rule_id)
-    assumptions = read_assumptions(check, fields.get("assume"), rule_id)
+    shaped = "shapes" in fields
+    before_shapes = len(check.problems)
+    shapes = read_shapes(check, fields.get("shapes"), rule_id)
+    shapes_read = len(check.problems) == before_shapes  # else shape errors would be noise
+    assumptions = () if shaped else read_assumptions(check, fields.get("assume"), rule_id)
     tags = check.tags(fields.get("tags"), rule_id)
     plot = _plot(check, fields.get("plot"), variable, rule_id)
     _check_not_constants(check, variable, assumptions, definitions, fields, rule_id)
     scope = Scope({d.name: d for d in definitions}, variable)
-    function = _parse(check, fields.get("function"), "function", scope, rule_id)
-    derivative = _parse(check, fields.get("derivative"), "derivative", scope, rule_id)
+    function = _parse(check, fields.get("function"), "function", scope, rule_id, shaped)
+    derivative = _parse(check, fields.get("derivative"), "derivative", scope, rule_id, shaped)
+    conditions = read_conditions(check, fields.get("assume"), scope, rule_id) if shaped else ()
+    parsed = len(check.problems)  # a mistake found below would make shape errors noise
     if function is not None:
         where = fields["variable"] if "variable" in fields else fields["function"]
         _check_variable_used(check, function[0], variable, where.line, rule_id)
     if function is not None and derivative is not None:
-        _check_variables(check, function[0], derivative[0], fields["derivative"].line, rule_id)
-        _check_names_differ(
-            check, (function[0], derivative[0]), variable, scope, fields["function"].line, rule_id
-        )
+        _check_pair(check, (function[0], derivative[0]), variable, scope, fields, rule_id)
         used = variables(function[0]) | variables(derivative[0])
         _check_plot_values(check, plot, used, assumptions, fields.get("plot"), rule_id)
+        if shaped and shapes_read and len(check.problems) == parsed:
+            shaped_rule = ShapedRule(
+                shapes, function[0], derivative[0], variable, definitions, conditions,
+                fields["shapes"], fields["function"].line, fields["derivative"].line,
+            )  # fmt: skip
+            check_shaped(check, shaped_rule, rule_id)
     if len(check.problems) > count or None in (
         rule_id,
         name,
@@ -95,7 +106,23 @@ def read_rule(
         location=Location(check.path, entry.line),
         derivative_location=Location(check.path, fields["derivative"].line),
         plot=plot,
+        shapes=shapes,
+        conditions=tuple(condition for condition, _ in conditions),
     )
+
+
+def _check_pair(
+    check: Checker,
+    trees: tuple[Node, Node],
+    variable: str,
+    scope: Scope,
+    fields: dict[str, Value],
+    rule_id: str | None,
+) -> None:
+    """The checks of the function and the claim together: no new name in the claim, no two
+    names that print alike."""
+    _check_variables(check, trees[0], trees[1], fields["derivative"].line, rule_id)
+    _check_names_differ(check, trees, variable, scope, fields["function"].line, rule_id)
 
 
 def _rule_id(check: Checker, value: Value | None) -> str | None:
@@ -244,13 +271,24 @@ def _number(check: Checker, value: Value, what: str, rule_id: str | None) -> Fra
 
 
 def _parse(
-    check: Checker, value: Value | None, key: str, scope: Scope, rule_id: str | None
+    check: Checker,
+    value: Value | None,
+    key: str,
+    scope: Scope,
+    rule_id: str | None,
+    shaped: bool,
 ) -> tuple[Node, str] | None:
+    """The expression of ``key`` and its text; in a rule without ``shapes:``, no ``@``, ``.T``
+    or matrix function."""
     if value is None:
         return None
     try:
         text = check.expression_text(value, key, rule_id)
-        return parse_expression(text, scope), text.strip()
+        node = parse_expression(text, scope)
+        construct = None if shaped else matrix_syntax(node)
+        if construct is not None:
+            raise ExpressionError(needs_shapes(construct))
+        return node, text.strip()
     except ExpressionError as error:
         check.problem(f"{key}: {error.reason}", value.line, rule_id)
     except NotText:

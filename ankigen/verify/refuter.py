@@ -16,21 +16,22 @@ import itertools
 import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from fractions import Fraction
 
 import mpmath
 import sympy as sp
 
-from ankigen.expr.assumptions import Assumption, Interval
 from ankigen.records import Rule
 from ankigen.verify.numeric import evaluate
+from ankigen.verify.points import (
+    SPREAD_EXPONENTS,
+    Domain,
+    far_points,
+    sample_points,
+    spread_points,
+)
 from ankigen.verify.regions import Point, Region, describe, feasibility
 
 PRECISION = 50  # digits for the comparisons
-_SAMPLE_VALUES = (
-    Fraction(2), Fraction(-1), Fraction(3), Fraction(1, 2), Fraction(-3, 2),
-    Fraction(7, 5), Fraction(-11, 4), Fraction(5, 3), Fraction(13, 7), Fraction(-2, 9),
-)  # fmt: skip
 
 # Concrete stand-ins for abstract functions (of the dummy t), chosen to be unlike each other and
 # never zero, so that a wrong general rule (say g'h' for the product rule) shows at once.
@@ -48,8 +49,6 @@ _STAND_IN_TEXT = (
     "1/(x**2 + 1) + 1",
     "exp(-x) + x**2",
 )
-_SPREAD_POINTS = 24  # seeded points across scales, after the proof
-_SPREAD_EXPONENTS = (-3, 3)  # |value| from 10**-3 to 10**3
 _NEIGHBOURS = (sp.Rational(1, 10**9), sp.Rational(1, 10**3))  # relative steps to neighbours
 _MAX_DIGITS = 5000  # a disagreement that needs more digits to confirm cannot be checked
 _SCAN_POINTS = 300  # points scanned for one inside a region that no other point reached
@@ -86,7 +85,7 @@ class Refuter:
         self.truth = truth.subs(stand_ins).doit()
         self.function = function.subs(stand_ins).doit()
         symbols = self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols
-        self.domain = _Domain(sorted(symbols, key=str), rule.assumptions)
+        self.domain = Domain(sorted(symbols, key=str), rule.assumptions)
         self.variable = next((s for s in symbols if s.name == rule.variable), None)
         self.compared_pair = (self.truth, self.claim)
         self.compared = 0  # sample points where both sides had a value to compare
@@ -99,7 +98,7 @@ class Refuter:
 
     def nice_points(self) -> Iterator[Point]:
         """Deterministic small rational points that respect each symbol's sign assumptions."""
-        return _sample_points(self.domain)
+        return sample_points(self.domain)
 
     def spread_points(self, regions: Sequence[Region]) -> Iterator[Point]:
         """Seeded points across scales, then points inside each region of the case split that
@@ -108,7 +107,7 @@ class Refuter:
         does not reach either, is let off the numeric check (:meth:`untested`); the symbolic
         proof still covers it."""
         seed = zlib.crc32(f"{self.rule.function_text}|{self.rule.derivative_text}".encode())
-        yield from _spread_points(self.domain, random.Random(seed))  # noqa: S311 - not secret
+        yield from spread_points(self.domain, random.Random(seed))  # noqa: S311 - not secret
         for region in regions[:_MAX_TESTED_REGIONS]:
             if self._covered(region):
                 continue
@@ -130,7 +129,7 @@ class Refuter:
     def _scan(self) -> list[Point]:
         if self.scan is None:
             chance = random.Random(2)  # noqa: S311 - not secret
-            self.scan = list(_spread_points(self.domain, chance, _SCAN_POINTS, (-3, 6)))
+            self.scan = list(spread_points(self.domain, chance, _SCAN_POINTS, (-3, 6)))
         return self.scan
 
     def kink_points(self, regions: Sequence[Region]) -> Iterator[Point]:
@@ -138,7 +137,7 @@ class Refuter:
         found by solving a kink that is linear in one of its symbols, from a few spread points:
         x = 3 for ``x != 3``, a = 0 for ``a != 0``, w = -b/x for ``w*x + b > 0``."""
         kinks = sorted({k for region in regions for k in region}, key=str)
-        bases = list(itertools.islice(_spread_points(self.domain, random.Random(1)), 2))  # noqa: S311
+        bases = list(itertools.islice(spread_points(self.domain, random.Random(1)), 2))  # noqa: S311
         for kink in kinks[:_MAX_TESTED_REGIONS]:
             kink = kink.subs(self.stand_ins).doit() if self.stand_ins else kink
             for symbol in sorted(kink.free_symbols, key=lambda s: (s != self.variable, str(s))):
@@ -180,14 +179,14 @@ class Refuter:
     def undefined_everywhere(self) -> str | None:
         """The message for a function or claim with no real value at any point tried."""
         for expr, what in ((self.function, "function"), (self.claim, "claim")):
-            spread = _spread_points(self.domain, random.Random(0))  # noqa: S311 - not secret
-            points = itertools.chain(self.nice_points(), spread, _far_points(self.domain))
+            spread = spread_points(self.domain, random.Random(0))  # noqa: S311 - not secret
+            points = itertools.chain(self.nice_points(), spread, far_points(self.domain))
             if all(evaluate(expr, p, PRECISION).value is None for p in points):
                 assumed = ", ".join(map(str, self.rule.assumptions))
                 domain = f" for {assumed}" if assumed else ""
                 return (
                     f"the {what} has no real value at any point tried{domain} "
-                    f"(from 10**{_SPREAD_EXPONENTS[0]} to 10**12, both signs): it is "
+                    f"(from 10**{SPREAD_EXPONENTS[0]} to 10**12, both signs): it is "
                     "undefined everywhere, or its domain is given wrong"
                 )
         return None
@@ -365,76 +364,6 @@ def _choose_stand_ins(abstract: Sequence[sp.FunctionClass]) -> tuple[dict[sp.Bas
 
 
 _T = sp.Dummy("t", real=True)
-
-
-class _Domain:
-    """Where each symbol may be sampled: its interval from the assumptions, less the points
-    an ``!=`` excludes."""
-
-    def __init__(self, symbols: Sequence[sp.Symbol], assumptions: tuple[Assumption, ...]) -> None:
-        self.symbols = symbols
-        self.intervals = {s: Interval.of(s.name, assumptions) for s in symbols}
-        self.excluded = {
-            s: {a.bound for a in assumptions if a.symbol == s.name and a.relation == "!="}
-            for s in symbols
-        }
-
-    def inside(self, symbol: sp.Symbol, value: sp.Rational) -> bool:
-        """Whether ``value`` lies in the symbol's interval (y = 0 does for y >= 0)."""
-        return self.intervals[symbol].inside(Fraction(int(value.p), int(value.q)))
-
-    def place(self, symbol: sp.Symbol, value: sp.Rational | Fraction) -> sp.Rational:
-        """``value`` moved into the symbol's interval, keeping its size where it can: as it is
-        when the symbol is free, its size above a lower bound (x > 0: |value|), and a fraction
-        size / (1 + size) of the way across a bounded interval (0 < p < 1)."""
-        interval = self.intervals[symbol]
-        placed = value if isinstance(value, Fraction) else Fraction(int(value.p), int(value.q))
-        size = abs(placed)
-        if interval.low is not None and interval.high is not None:
-            placed = interval.low + (interval.high - interval.low) * size / (1 + size)
-        elif interval.low is not None:
-            placed = interval.low + size
-        elif interval.high is not None:
-            placed = interval.high - size
-        if placed in self.excluded[symbol]:
-            placed += Fraction(1, 7) if interval.inside(placed + Fraction(1, 7)) else 0
-        return sp.Rational(placed.numerator, placed.denominator)
-
-
-def _sample_points(domain: _Domain) -> Iterator[Point]:
-    """Deterministic small rational points within the assumptions."""
-    count = len(_SAMPLE_VALUES) if domain.symbols else 1
-    for i in range(count):
-        point = {}
-        for j, symbol in enumerate(domain.symbols):
-            value = _SAMPLE_VALUES[(i + 3 * j) % count]
-            point[symbol] = domain.place(symbol, sp.Rational(value.numerator, value.denominator))
-        yield point
-
-
-def _spread_points(
-    domain: _Domain,
-    chance: random.Random,
-    count: int = _SPREAD_POINTS,
-    exponents: tuple[int, int] = _SPREAD_EXPONENTS,
-) -> Iterator[Point]:
-    """``count`` points whose coordinates look irrational (seven significant digits) and spread
-    from 10**low to 10**high in size, of both signs where the assumptions allow."""
-    low, high = exponents
-    for _ in range(count if domain.symbols else 0):
-        point = {}
-        for symbol in domain.symbols:
-            digits = chance.randrange(10**6, 10**7)
-            value = Fraction(digits) * Fraction(10) ** (chance.randrange(low, high) - 6)
-            point[symbol] = domain.place(symbol, value if chance.random() < 0.5 else -value)
-        yield point
-
-
-def _far_points(domain: _Domain) -> Iterator[Point]:
-    """Points far out (10**6 and 10**12, both signs), for a domain such as |x| > 10**4."""
-    for size in (10**6, 10**12):
-        for sign in (1, -1):
-            yield {s: domain.place(s, sp.Rational(sign * size)) for s in domain.symbols}
 
 
 def _show_pair(
