@@ -8,7 +8,7 @@ Vectors and matrices (a rule with ``shapes:``, printed inside :func:`shaped`) fo
 convention everywhere: their symbols bold (``\\mathbf{x}``, ``\\boldsymbol{\\mu}``), scalars
 italic; ``A.T`` is ``\\mathbf{A}^{\\top}``, ``@`` juxtaposition, ``*`` and ``/`` between two
 non-scalars ``\\odot`` and ``\\oslash``; ``sum(v)`` the sum of the entries,
-``\\sum\\nolimits_{i} v_{i}``; ``norm``, ``trace``, ``det``, ``inv`` and ``diag`` as a textbook
+``{\\textstyle\\sum_{i}} v_{i}``; ``norm``, ``trace``, ``det``, ``inv`` and ``diag`` as a textbook
 writes them (``\\lVert\\mathbf{v}\\rVert``, ``\\operatorname{tr}``, ``\\det``, ``^{-1}``,
 ``\\operatorname{diag}``). Outside that block nothing is bold: a scalar rule prints as before.
 """
@@ -382,7 +382,8 @@ def _sum_of_entries(vector: Node) -> str:
     shapes = _SHAPES.get() or {}
     shape = shape_of(vector, shapes) if shapes else Shape()
     index = "ij" if "1" not in (shape.rows, shape.cols) else "i"
-    head = f"\\sum\\nolimits_{{{','.join(index)}}} "
+    # Σ with its index beside it in MathJax and ziamath alike (ziamath ignores \\nolimits)
+    head = f"{{\\textstyle\\sum_{{{','.join(index)}}}}}\\, "
     entrywise = not any(
         isinstance(n, Transpose)
         or (isinstance(n, BinOp) and n.op == "@")

@@ -40,8 +40,8 @@ _WIDTHS = {
     "\\|": 0.5,
     "\\nabla": 0.83,
     "\\partial": 0.57,
-    "\\sum": 1.44,  # a display-size Σ (its index beside it: \nolimits)
-    "\\nolimits": 0.0,
+    "\\sum": 1.44,  # a display-size Σ (the text-size one of sum() is narrower: erring wide)
+    "\\textstyle": 0.0,
 }
 _OPERATORS = {"+": _BINARY, "-": _BINARY, "=": _RELATION, "<": _RELATION, ">": _RELATION}
 _OPENING = {"{", "(", "[", ",", "&", "\\\\", "=", "<", ">", "\\leq", "\\geq", "\\left", "\\quad"}
