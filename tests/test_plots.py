@@ -805,3 +805,10 @@ def test_a_field_plot_is_cached_and_read_back_with_its_values(tmp_path: Path) ->
     cached = plot_media.from_cache(rule, store)
     assert cached is not None and cached.values == (("lam", Fraction(3)),)
     assert drawn[rule.id].media == (cached.file,)
+
+
+def test_a_variable_with_a_subscript_labels_its_axes_without_a_double_subscript() -> None:
+    """w1's entries are w_{1,1} and w_{1,2}: mathtext refuses w_{1}_1, which would lose the plot."""
+    rule = matrix_rule("w1", "norm(w1)**2 + w1.T @ a", "w1", "2 * w1 + a", {"w1": [2], "a": [2]})
+    assert plot_rule(rule) is not None
+    assert plots._entry("w1", 2) == "w_{1,2}" and plots._entry("x", 1) == "x_{1}"

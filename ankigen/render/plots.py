@@ -28,7 +28,7 @@ from ankigen.expr import latex
 from ankigen.plumbing.resources import asset_text
 from ankigen.records import Rule
 from ankigen.render.plot_data import Curve, PlotData, plot_data
-from ankigen.render.plot_field import FieldData
+from ankigen.render.plot_field import ARROWS, FieldData, field_data
 from ankigen.render.plot_media import (
     STYLE_ASSET,
     PlotImage,
@@ -65,8 +65,6 @@ def _render(rule: Rule) -> PlotImage | None:
 
 
 def _render_field(rule: Rule) -> PlotImage | None:
-    from ankigen.render.plot_field import field_data
-
     field = field_data(rule)
     if field is None:
         return None
@@ -180,7 +178,6 @@ def _draw_field(data: FieldData) -> bytes:
     """A field plot as PNG bytes: contour lines of f in the function's colour, arrows of the
     proved gradient in the derivative's, on equal axes (the arrows' angles are true), in a
     figure of the same size as every other plot. A new figure each time: field plots are few."""
-    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -188,31 +185,53 @@ def _draw_field(data: FieldData) -> bytes:
     with _rc(rc):
         figure = Figure()
         FigureCanvasAgg(figure)
-        ax = figure.add_axes((0.05, BOTTOM / 2.9, 0.9, 1 - (BOTTOM + TOP) / 2.9))
+        height = float(figure.get_size_inches()[1])
+        ax = figure.add_axes((0.05, BOTTOM / height, 0.9, 1 - (BOTTOM + TOP) / height))
         function, derivative = (c["color"] for c in rc["axes.prop_cycle"])
-        z = np.ma.masked_invalid(data.values_grid)
-        finite = data.values_grid[np.isfinite(data.values_grid)]
-        low, high = np.percentile(finite, [2, 98])
-        if high > low:
-            levels = np.linspace(low, high, CONTOURS)
-            ax.contour(data.grid, data.grid, z, levels=levels, colors=function, linewidths=1.1)
-        x, y, u, v = data.arrows
-        if x.size:
-            length = float(np.max(np.hypot(u, v)))
-            spacing = (data.square[1] - data.square[0]) / 9
-            scale = length / (0.9 * spacing) if length > 0 else 1.0
-            ax.quiver(x, y, u, v, color=derivative, angles="xy", scale_units="xy", scale=scale,
-                      width=0.006, zorder=4)  # fmt: skip
+        _contours(ax, data, function)
+        _arrows(ax, data, derivative)
         ax.set_xlim(*data.square)
         ax.set_ylim(*data.square)
         ax.set_aspect("equal")
-        name = latex.name(data.variable)
-        ax.set_xlabel(f"${name}_1$", labelpad=2)
-        ax.set_ylabel(f"${name}_2$", labelpad=2)
+        ax.set_xlabel(f"${_entry(data.variable, 1)}$", labelpad=2)
+        ax.set_ylabel(f"${_entry(data.variable, 2)}$", labelpad=2)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None}, transparent=True,
                        pil_kwargs={"compress_type": zlib.Z_RLE})  # fmt: skip
     return buffer.getvalue()
+
+
+def _contours(ax: Axes, data: FieldData, colour: str) -> None:
+    """Lines of equal f, none where f is not drawn; none at all for a constant f."""
+    import numpy as np
+
+    finite = data.values_grid[np.isfinite(data.values_grid)]
+    low, high = np.percentile(finite, [2, 98])
+    if high > low:
+        z = np.ma.masked_invalid(data.values_grid)
+        levels = np.linspace(low, high, CONTOURS)
+        ax.contour(data.grid, data.grid, z, levels=levels, colors=colour, linewidths=1.1)
+
+
+def _arrows(ax: Axes, data: FieldData, colour: str) -> None:
+    """The gradient at each point of the coarse grid, to scale: the longest arrow is nine
+    tenths of the grid's spacing."""
+    import numpy as np
+
+    x, y, u, v = data.arrows
+    if not x.size:
+        return
+    length = float(np.max(np.hypot(u, v)))
+    spacing = (data.square[1] - data.square[0]) / ARROWS
+    scale = length / (0.9 * spacing) if length > 0 else 1.0
+    ax.quiver(x, y, u, v, color=colour, angles="xy", scale_units="xy", scale=scale,
+              width=0.006, zorder=4)  # fmt: skip
+
+
+def _entry(variable: str, index: int) -> str:
+    """The mathtext of a vector's entry: x_1, or w_{1,2} for the entries of w1."""
+    name = latex.name(variable)
+    return name[:-1] + f",{index}}}" if "_{" in name else f"{name}_{{{index}}}"
 
 
 def _rc(params: Mapping[str, Any]) -> Any:
