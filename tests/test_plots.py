@@ -812,3 +812,18 @@ def test_a_variable_with_a_subscript_labels_its_axes_without_a_double_subscript(
     rule = matrix_rule("w1", "norm(w1)**2 + w1.T @ a", "w1", "2 * w1 + a", {"w1": [2], "a": [2]})
     assert plot_rule(rule) is not None
     assert plots._entry("w1", 2) == "w_{1,2}" and plots._entry("x", 1) == "x_{1}"
+
+
+def test_a_scalar_only_a_condition_names_is_stated_and_the_cache_reads_it_back(
+    tmp_path: Path,
+) -> None:
+    """assume: ["c > 0"] with c nowhere else: c gets a value (the mask needs one), the legend
+    states it, and the cached plot is read back rather than drawn at every build."""
+    rule = matrix_rule("c-only", "x.T @ x", "x", "2 * x", {"x": [2]}, ["c > 0"])
+    plot = plot_rule(rule)
+    assert plot is not None and plot.values == (("c", Fraction(1)),)
+    store = Cache(tmp_path / "cache")
+    draw([rule], store)
+    cached = plot_media.from_cache(rule, store)
+    assert cached is not None and cached.file == plot.file
+    assert "\\(c = 1\\)" in plot_html(rule, plot)

@@ -21,10 +21,9 @@ import numpy.typing as npt
 import sympy as sp
 
 from ankigen.expr.matrices import MatrixTranslator
-from ankigen.expr.tree import variables
 from ankigen.records import Rule
 from ankigen.render.notes import symbol_shapes
-from ankigen.render.plot_media import is_field_plot, shaped_values
+from ankigen.render.plot_media import is_field_plot, other_symbols, shaped_values
 
 Array = npt.NDArray[np.float64]
 DEFAULT_SQUARE = (-3.0, 3.0)
@@ -91,14 +90,10 @@ def field_data(rule: Rule) -> FieldData | None:
 
 
 def _scalar_values(rule: Rule) -> tuple[tuple[str, Fraction], ...]:
-    """Every other scalar symbol's value: its ``plot: values:`` entry, else 1."""
-    shaped = {name for name, _ in rule.shapes}
-    used = variables(rule.function) | variables(rule.derivative)
-    for compare in rule.conditions:
-        for operand in compare.operands:
-            used |= variables(operand)
+    """Every other scalar symbol's value (those of the conditions too): its ``plot: values:``
+    entry, else 1."""
     given = dict(rule.plot.values)
-    return tuple((s, given.get(s, Fraction(1))) for s in sorted(used - shaped - {rule.variable}))
+    return tuple((s, given.get(s, Fraction(1))) for s in other_symbols(rule))
 
 
 def _relations(found: Any) -> tuple[Any, ...]:

@@ -133,7 +133,7 @@ def from_cache(rule: Rule, store: Cache) -> PlotImage | None:
     """The rule's plot if the cache holds it (None on a miss, or for an entry that is not
     exactly what this rule's plot can be)."""
     stored = store.get(cache_key(rule))
-    return None if stored is None else _unpack(stored, _other_symbols(rule))
+    return None if stored is None else _unpack(stored, other_symbols(rule))
 
 
 def to_cache(rule: Rule, store: Cache, plot: PlotImage) -> None:
@@ -182,13 +182,14 @@ def _is_pair(item: object) -> bool:
     )
 
 
-def _other_symbols(rule: Rule) -> list[str]:
+def other_symbols(rule: Rule) -> list[str]:
     """The symbols of a rule's plot that get a value, in the order the plot lists them (the
     scalars: the vectors and matrices of a field plot take :func:`shaped_values`)."""
     shaped = {name for name, _ in rule.shapes}
-    return sorted(
-        (variables(rule.function) | variables(rule.derivative)) - {rule.variable} - shaped
-    )
+    used = variables(rule.function) | variables(rule.derivative)
+    for compare in rule.conditions:  # a field plot masks where a condition fails
+        used = used.union(*(variables(operand) for operand in compare.operands))
+    return sorted(used - {rule.variable} - shaped)
 
 
 def plot_html(rule: Rule, plot: PlotImage) -> str:
