@@ -129,6 +129,10 @@ MATRIX_CASES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         {"x": VECTOR_N, "y": VECTOR_N},
     ),
     "matrix-scalar-broadcast": ("lam * w + 1 - y", {"w": VECTOR_N, "y": VECTOR_N}),
+    "matrix-elementwise-powers": (
+        "x**2 + A**2 + (A @ x)**3 + 2**x",
+        {"x": VECTOR_N, "A": MATRIX_NN},
+    ),
     "matrix-elementwise-functions": ("tanh(z) + sigma(z) + exp(z)", {"z": VECTOR_N}),
     "matrix-hadamard-inside-a-product": (
         "((W2.T @ r) * (1 - tanh(W1 @ x)**2)) @ x.T",

@@ -264,8 +264,7 @@ def _product_kind(node: Node) -> str:
 
 
 def _mixed(kind: str, factor: Node) -> bool:
-    """Whether a factor is a product of another kind, which must be bracketed: ``(Ax) ⊙ y``
-    and ``(a ⊙ b) cᵀ`` have no agreed precedence."""
+    """Whether a factor is another kind of product, bracketed: ``(Ax) ⊙ y``, ``(a ⊙ b) cᵀ``."""
     inner = _product_kind(factor)
     return bool(kind and inner and inner != kind)
 
@@ -299,7 +298,8 @@ def _power(base: Node, exponent: Node) -> str:
     )
     if _precedence(base) < _ATOM or exp_or_sqrt or is_fraction(base) or isinstance(base, Piecewise):
         shown = wrap(shown)
-    return f"{shown}^{{{power}}}"
+    # a vector's or matrix's power is entry by entry: A^{⊙2}, never A^2 = AA
+    return f"{shown}^{{\\odot {power}}}" if is_shaped(base) else f"{shown}^{{{power}}}"
 
 
 def _transposed(operand: Node) -> str:
