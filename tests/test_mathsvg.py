@@ -361,6 +361,9 @@ def _matrix_formulas() -> list[tuple[str, bool]]:
     ]
     fields = [field for rule in rules for field in render_note(rule).fields]
     fields.append(plot_html(rules[-1], plot_image(b"\x89PNG\r\n\x1a\n", ())))
+    golden = Path(__file__).parent / "golden" / "latex"
+    for case in sorted(golden.glob("matrix-*.tex")):  # every construct of the printer's cases
+        fields.append(f"\\[{html.escape(case.read_text(encoding='utf-8').splitlines()[1])}\\]")
     found: dict[tuple[str, bool], None] = {}
     for field in fields:
         for match in SPAN.finditer(field):
