@@ -47,10 +47,11 @@ only sympy, mpmath, the standard library and each other: the expression parser g
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import islice
 
 import sympy as sp
 
-from ankigen.verify.matrix_points import refute, seeded
+from ankigen.verify.matrix_points import points, refute, seeded
 from ankigen.verify.matrix_problem import (
     Builder,
     Condition,
@@ -79,6 +80,7 @@ __all__ = [
 ]
 
 POINTS = 3  # compared points per size assignment before the symbolic proof
+RESIDUAL_POINTS = 3  # points where an irreducible difference is evaluated as it is
 EXTRA_POINTS = 12  # more, at an assignment where the symbolic step could not decide
 
 
@@ -118,12 +120,34 @@ def _prove_entries(setting: Setting) -> None:
         if is_zero(difference):
             continue
         refute(setting, seeded("more " + setting.where), EXTRA_POINTS)
+        _refute_residual(setting, index, difference)
         raise Stop(
             "not proved",
             f"not proved: sympy could not reduce {setting.entry(index)} minus the derivative "
             f"to 0{' at ' + setting.where if setting.where else ''} "
             f"({short(sp.expand(difference))}), and no point tried disagreed",
         )
+
+
+def _refute_residual(setting: Setting, index: int, difference: sp.Expr) -> None:
+    """Stops with a refutation where the difference itself, evaluated at a point, is clearly not
+    0: the same nonzero value at 60 and at 120 digits. Comparing the two sides' values cannot
+    see a difference below their 30 digits (a claim off by e⁻²⁰⁰·x); the difference evaluated
+    as one expression can, and noise from cancellation changes with the digits, a value does
+    not."""
+    for point in islice(points(setting, seeded("residual " + setting.where)), RESIDUAL_POINTS):
+        at = difference.xreplace(point)
+        coarse, fine = (sp.N(at, digits) for digits in (60, 120))
+        if not (coarse.is_real and fine.is_real) or fine == 0:
+            continue
+        if abs(coarse - fine) <= abs(fine) * sp.Float(10) ** -20:
+            where = f"wrong at {setting.where}: " if setting.where else "wrong: "
+            shown = ", ".join(f"{s} = {v}" for s, v in sorted(point.items(), key=str))
+            raise Stop(
+                "refuted",
+                f"{where}{setting.entry(index)} minus the derivative is "
+                f"{short(sp.expand(difference))}, which is {sp.N(fine, 6)} at {shown}, not 0",
+            )
 
 
 # --- all sizes ---------------------------------------------------------------------------------
