@@ -24,7 +24,8 @@ nobody stated is refuted at a point where the stated conditions hold.
 
 "all sizes" is claimed only when, besides the proof above, sympy's matrix calculus (on
 ``MatrixSymbol`` builders with symbolic sizes) reduces the claim minus its derivative to zero,
-*and* its derivative, made explicit at every size tried, equals the entrywise derivative:
+*and* its derivative, made explicit at every size tried, has the entrywise derivative's values
+at seeded exact points (a check of layout and translation; the proof is sympy's algebra):
 sympy's matrix derivative uses other layouts in places (the transpose for a vector by a vector)
 and gets some cases wrong (``log(det(X))`` by ``X`` gives 0 in sympy 1.14), so its word is
 trusted only where it was checked against the entries. A rule with no dimension names has one
@@ -49,6 +50,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import islice
 
+import mpmath
 import sympy as sp
 
 from ankigen.verify.matrix_points import points, refute, seeded
@@ -64,6 +66,7 @@ from ankigen.verify.matrix_problem import (
     short,
 )
 from ankigen.verify.matrix_setting import Setting, as_matrix, settings_for
+from ankigen.verify.matrix_values import Evaluator, differ
 from ankigen.verify.matrix_zero import is_zero
 
 __all__ = [
@@ -80,6 +83,8 @@ __all__ = [
 ]
 
 POINTS = 3  # compared points per size assignment before the symbolic proof
+LAYOUT_POINTS = 2  # points where sympy's explicit all-sizes derivative is compared
+LAYOUT_CLOSE = mpmath.mpf(10) ** -20  # agreement of 30-digit values, relative
 RESIDUAL_POINTS = 3  # points where an irreducible difference is evaluated as it is
 EXTRA_POINTS = 12  # more, at an assignment where the symbolic step could not decide
 
@@ -172,8 +177,8 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[Setting]) -> bool:
         if not _is_zero_matrix(sp.expand(claim - derivative)):
             return False
         return all(
-            _same(_explicit(derivative, s, dims), s.truth)
-            and _same(_explicit(claim, s, dims), s.claim)
+            _same(_explicit(derivative, s, dims), s.truth, s)
+            and _same(_explicit(claim, s, dims), s.claim, s)
             for s in settings
         )
     except Exception:  # sympy's matrix calculus fails in many ways; then only sizes ≤ max
@@ -214,7 +219,16 @@ def _inverse(matrix: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
     return matrix.adjugate(method="berkowitz") / matrix.det(method="berkowitz")
 
 
-def _same(a: sp.ImmutableMatrix, b: sp.ImmutableMatrix) -> bool:
-    return a.shape == b.shape and all(
-        is_zero(x - y, thorough=False) for x, y in zip(a, b, strict=True)
-    )
+def _same(a: sp.ImmutableMatrix, b: sp.ImmutableMatrix, setting: Setting) -> bool:
+    """Whether sympy's explicit matrix is the entrywise one, compared at seeded exact points: a
+    check of layout and translation (a transpose, a misread product), not a proof, which the
+    entrywise step and sympy's matrix algebra give. Exact values where both are rational."""
+    if a.shape != b.shape:
+        return False
+    for point in islice(points(setting, seeded("layout " + setting.where)), LAYOUT_POINTS):
+        evaluate = Evaluator(point, exact=setting.rational)
+        for x, y in zip(a, b, strict=True):
+            values = evaluate(x), evaluate(y)
+            if values[0] is None or values[1] is None or differ(*values, LAYOUT_CLOSE):
+                return False
+    return True
