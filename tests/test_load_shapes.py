@@ -151,7 +151,7 @@ ID = "quadratic-form-gradient"
         pytest.param(
             {"assume": '    assume: ["det(x) > 0"]'},
             10,
-            "assumption 'det(x) > 0': det() needs a square matrix: x is [n]",
+            "assumption 'det(x) > 0': det() needs a square matrix such as [n, n], but x is [n]",
             id="condition-side-does-not-fit",
         ),
         pytest.param(

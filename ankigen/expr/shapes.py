@@ -226,9 +226,10 @@ def _matrix_function(name: str, arg: Node, shape: Shape) -> Shape:
             raise ExpressionError(f"diag() turns a vector [n] into a matrix, not {shape}")
         return Shape(shape.rows, shape.rows)
     if not shape.square or shape.scalar:
+        square = Shape(shape.rows, shape.rows) if not shape.scalar else Shape("n", "n")
         raise ExpressionError(
-            f"{name}() needs a square matrix: {describe(arg)} is {shape}"
-            + (" (its dimensions must have the same name)" if not shape.scalar else "")
+            f"{name}() needs a square matrix such as {square}, but {describe(arg)} is {shape}"
+            + (" (both dimensions must have the same name)" if not shape.scalar else "")
         )
     return shape if name == "inv" else SCALAR
 

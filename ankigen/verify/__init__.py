@@ -5,7 +5,8 @@ its libraries are unchanged (:mod:`~ankigen.verify.cache`), else from a proof in
 worker process (:mod:`~ankigen.verify.prove`, which says what "proved" means). The proof itself
 is :mod:`~ankigen.verify.casesplit` (symbolic, region by region between kinks, with
 :mod:`~ankigen.verify.regions`) checked against :mod:`~ankigen.verify.refuter` (exact points, with
-:mod:`~ankigen.verify.numeric`).
+:mod:`~ankigen.verify.numeric`). A rule with ``shapes:`` is proved entry by entry at several
+sizes instead (:mod:`~ankigen.verify.matrices`, with the ``matrix_*`` modules).
 """
 
 from __future__ import annotations

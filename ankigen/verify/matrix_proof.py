@@ -24,7 +24,8 @@ nobody stated is refuted at a point where the stated conditions hold.
 
 "all sizes" is claimed only when, besides the proof above, sympy's matrix calculus (on
 ``MatrixSymbol`` builders with symbolic sizes) reduces the claim minus its derivative to zero,
-*and* its derivative, made explicit at every size tried, equals the entrywise derivative:
+*and* its derivative, made explicit at every size tried, has the entrywise derivative's values
+at seeded exact points (a check of layout and translation; the proof is sympy's algebra):
 sympy's matrix derivative uses other layouts in places (the transpose for a vector by a vector)
 and gets some cases wrong (``log(det(X))`` by ``X`` gives 0 in sympy 1.14), so its word is
 trusted only where it was checked against the entries. A rule with no dimension names has one
@@ -47,10 +48,12 @@ only sympy, mpmath, the standard library and each other: the expression parser g
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import islice
 
+import mpmath
 import sympy as sp
 
-from ankigen.verify.matrix_points import refute, seeded
+from ankigen.verify.matrix_points import points, refute, seeded
 from ankigen.verify.matrix_problem import (
     Builder,
     Condition,
@@ -63,6 +66,7 @@ from ankigen.verify.matrix_problem import (
     short,
 )
 from ankigen.verify.matrix_setting import Setting, as_matrix, settings_for
+from ankigen.verify.matrix_values import Evaluator, differ
 from ankigen.verify.matrix_zero import is_zero
 
 __all__ = [
@@ -79,6 +83,9 @@ __all__ = [
 ]
 
 POINTS = 3  # compared points per size assignment before the symbolic proof
+LAYOUT_POINTS = 2  # points where sympy's explicit all-sizes derivative is compared
+LAYOUT_CLOSE = mpmath.mpf(10) ** -20  # agreement of 30-digit values, relative
+RESIDUAL_POINTS = 3  # points where an irreducible difference is evaluated as it is
 EXTRA_POINTS = 12  # more, at an assignment where the symbolic step could not decide
 
 
@@ -118,12 +125,34 @@ def _prove_entries(setting: Setting) -> None:
         if is_zero(difference):
             continue
         refute(setting, seeded("more " + setting.where), EXTRA_POINTS)
+        _refute_residual(setting, index, difference)
         raise Stop(
             "not proved",
             f"not proved: sympy could not reduce {setting.entry(index)} minus the derivative "
             f"to 0{' at ' + setting.where if setting.where else ''} "
             f"({short(sp.expand(difference))}), and no point tried disagreed",
         )
+
+
+def _refute_residual(setting: Setting, index: int, difference: sp.Expr) -> None:
+    """Stops with a refutation where the difference itself, evaluated at a point, is clearly not
+    0: the same nonzero value at 60 and at 120 digits. Comparing the two sides' values cannot
+    see a difference below their 30 digits (a claim off by e⁻²⁰⁰·x); the difference evaluated
+    as one expression can, and noise from cancellation changes with the digits, a value does
+    not."""
+    for point in islice(points(setting, seeded("residual " + setting.where)), RESIDUAL_POINTS):
+        at = difference.xreplace(point)
+        coarse, fine = (sp.N(at, digits) for digits in (60, 120))
+        if not (coarse.is_real and fine.is_real) or fine == 0:
+            continue
+        if abs(coarse - fine) <= abs(fine) * sp.Float(10) ** -20:
+            where = f"wrong at {setting.where}: " if setting.where else "wrong: "
+            shown = ", ".join(f"{s} = {v}" for s, v in sorted(point.items(), key=str))
+            raise Stop(
+                "refuted",
+                f"{where}{setting.entry(index)} minus the derivative is "
+                f"{short(sp.expand(difference))}, which is {sp.N(fine, 6)} at {shown}, not 0",
+            )
 
 
 # --- all sizes ---------------------------------------------------------------------------------
@@ -148,8 +177,8 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[Setting]) -> bool:
         if not _is_zero_matrix(sp.expand(claim - derivative)):
             return False
         return all(
-            _same(_explicit(derivative, s, dims), s.truth)
-            and _same(_explicit(claim, s, dims), s.claim)
+            _same(_explicit(derivative, s, dims), s.truth, s)
+            and _same(_explicit(claim, s, dims), s.claim, s)
             for s in settings
         )
     except Exception:  # sympy's matrix calculus fails in many ways; then only sizes ≤ max
@@ -190,7 +219,16 @@ def _inverse(matrix: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
     return matrix.adjugate(method="berkowitz") / matrix.det(method="berkowitz")
 
 
-def _same(a: sp.ImmutableMatrix, b: sp.ImmutableMatrix) -> bool:
-    return a.shape == b.shape and all(
-        is_zero(x - y, thorough=False) for x, y in zip(a, b, strict=True)
-    )
+def _same(a: sp.ImmutableMatrix, b: sp.ImmutableMatrix, setting: Setting) -> bool:
+    """Whether sympy's explicit matrix is the entrywise one, compared at seeded exact points: a
+    check of layout and translation (a transpose, a misread product), not a proof, which the
+    entrywise step and sympy's matrix algebra give. Exact values where both are rational."""
+    if a.shape != b.shape:
+        return False
+    for point in islice(points(setting, seeded("layout " + setting.where)), LAYOUT_POINTS):
+        evaluate = Evaluator(point, exact=setting.rational)
+        for x, y in zip(a, b, strict=True):
+            values = evaluate(x), evaluate(y)
+            if values[0] is None or values[1] is None or differ(*values, LAYOUT_CLOSE):
+                return False
+    return True
