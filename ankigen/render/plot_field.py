@@ -5,8 +5,9 @@ over a square of the plane, and its proved gradient as arrows on a coarse grid.
 The function and the claim come from :class:`~ankigen.expr.matrices.MatrixTranslator` at size 2,
 the variable's two entries as symbols, every other vector and matrix at the fixed values of
 :func:`~ankigen.render.plot_media.shaped_values` and every other scalar at its ``plot: values:``
-or 1; then numpy evaluates them. Where the function has no finite real value, or a condition of
-``assume:`` fails (``norm(x) > 0`` at the origin), nothing is drawn: no contour, no arrow.
+or 1; then numpy evaluates them over the square [-3, 3]² (``plot: x: [a, b]`` makes it
+[a, b]²). Where the function has no finite real value, or a condition of ``assume:`` fails
+(``norm(x) > 0`` at the origin), nothing is drawn: no contour, no arrow.
 """
 
 from __future__ import annotations
