@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ankigen.errors import Location
-from ankigen.expr.parse import Scope, parse_expression
+from ankigen.expr.parse import Scope, parse_comparison, parse_expression
 from ankigen.expr.signature import parse_signature
-from ankigen.expr.tree import Compare, Definition, Piecewise
+from ankigen.expr.tree import Definition
 from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Rule
 
@@ -24,16 +24,6 @@ def definitions(helpers: Mapping[str, str]) -> tuple[Definition, ...]:
         name, params = parse_signature(signature)
         found.append(Definition(name, params, parse_expression(body, Scope({}))))
     return tuple(found)
-
-
-def condition(text: str, scope: Scope) -> Compare:
-    """An ``assume:`` comparison as a Compare node (parsed as a Piecewise's condition, the one
-    place the expression parser takes a comparison)."""
-    piecewise = parse_expression(f"Piecewise((0, {text}), (1, True))", scope)
-    assert isinstance(piecewise, Piecewise)
-    compare = piecewise.pieces[0][1]
-    assert isinstance(compare, Compare), text
-    return compare
 
 
 def matrix_rule(
@@ -68,7 +58,7 @@ def matrix_rule(
         location=where,
         derivative_location=where,
         shapes=tuple((symbol, tuple(str(d) for d in dims)) for symbol, dims in shapes.items()),
-        conditions=tuple(condition(text, scope) for text in assume),
+        conditions=tuple(parse_comparison(text, scope) for text in assume),
     )
 
 
