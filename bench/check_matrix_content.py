@@ -522,6 +522,8 @@ def _is_zero(d: Any, nonzero_domain: bool) -> bool:
     nonzero norm or value (a derivative of |a| exists only there anyway)."""
     if nonzero_domain:
         d = d.replace(sp.sign, lambda a: a / sp.Abs(a))
+    if d.is_rational_function():  # polynomials over polynomials (det, inv): one exact cancel
+        return bool(sp.cancel(d) == 0)
     for step in (
         sp.expand,
         lambda e: sp.cancel(sp.together(e)),
