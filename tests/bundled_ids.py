@@ -1,5 +1,5 @@
-"""The ids of the bundled catalogue that the tests pin: the lesson's rules, and those added
-beyond it (issues 8 and 14) by the subdeck they are filed under. One list for every test file."""
+"""The ids of the bundled catalogue that the tests pin: the lesson's rules, and those added beyond
+it (issues 8, 14 and 16) by the subdeck they are filed under. One list for every test file."""
 
 LESSON_IDS = (
     "sigmoid", "relu", "tanh", "leaky-relu",
@@ -10,8 +10,25 @@ LESSON_IDS = (
     "product-rule", "product-example", "quotient-rule", "linear-model-squared-error",
 )  # fmt: skip
 
-# The rules added beyond the lesson (issue 8), by the subdeck they are filed under.
+# The rules added beyond the lesson (issues 8, 14 and 16), by the subdeck they are filed under.
 ADDED_IDS = {
+    "Derivatives for ML::4a. Vectors and matrices": (  # issue 16
+        "linear-form-gradient", "bilinear-form-by-matrix", "bilinear-form-transposed",
+        "jacobian-of-affine-map", "inner-product-with-itself", "quadratic-form-gradient",
+        "quadratic-form-by-matrix", "diagonal-weighted-quadratic", "mahalanobis-by-mean",
+        "squared-norm-gradient", "norm-gradient", "least-squares-by-x",
+        "least-squares-by-weights", "ridge-regression-gradient", "linear-layer-by-weights",
+        "linear-layer-by-input", "linear-layer-by-bias", "linear-layer-squared-loss-by-bias",
+        "trace-of-product", "trace-of-transposed-product", "trace-of-gram", "trace-sandwich",
+        "trace-quadratic", "determinant-gradient", "log-determinant-gradient",
+        "inverse-bilinear-form", "gaussian-precision-gradient", "elementwise-square-jacobian",
+        "exp-jacobian", "sigmoid-jacobian", "tanh-layer-jacobian", "log-sum-exp-gradient",
+        "softmax-jacobian", "softmax-cross-entropy-gradient",
+        "logistic-regression-batch-gradient", "logistic-regression-softplus-form",
+        "weight-decay-on-matrix", "weight-decay-trace-form", "attention-scores-by-queries",
+        "attention-scores-by-keys", "attention-score-pair-by-queries",
+        "two-layer-network-by-output-weights", "two-layer-network-by-hidden-weights",
+    ),
     "Derivatives for ML::5. Activation functions": (
         "softplus", "elu", "elu-from-its-output", "selu", "selu-published-constants",
         "gelu", "gelu-tanh-approximation", "gelu-sigmoid-approximation", "silu",

@@ -1,6 +1,6 @@
-"""Rules with ``shapes:`` for the render stage's tests: one rule built from its texts (no YAML
-file to write), or every rule of the matrix deck in ``tests/fixtures/matrix_cards/`` (the 43
-rules of mx-content, until the bundled catalogue holds them), loaded by the catalogue loader."""
+"""Rules with ``shapes:`` for the render stage's tests: one rule built from its texts (no YAML file
+to write), or every rule of the bundled vectors-and-matrices deck, loaded by the catalogue
+loader."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ankigen.expr.tree import Definition
 from ankigen.load.catalogue import load_catalogue
 from ankigen.records import Rule
 
-MATRIX_CARDS = Path(__file__).parent / "fixtures" / "matrix_cards" / "vectors-and-matrices.yaml"
+MATRIX_CARDS = Path(__file__).parents[1] / "cards" / "vectors-and-matrices.yaml"
 SIGMA = {"sigma(t)": "1/(1 + exp(-t))"}
 
 

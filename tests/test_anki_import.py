@@ -38,6 +38,7 @@ STUDY_ORDER = (
     "Derivatives for ML::2. Exponentials and logarithms",
     "Derivatives for ML::3. Product and quotient rules",
     "Derivatives for ML::4. Chain rule",
+    "Derivatives for ML::4a. Vectors and matrices",  # issue 16: after the chain rule
     "Derivatives for ML::5. Activation functions",
     "Derivatives for ML::6. Loss functions",
     "Derivatives for ML::7. Regularisation",
@@ -45,7 +46,7 @@ STUDY_ORDER = (
     "Derivatives for ML::9. Optimisation",
 )
 SUBDECKS = set(STUDY_ORDER)
-BUNDLED_NOTES = 119  # the lesson's 23 rules, 87 added for issue 8 and 9 for issue 14
+BUNDLED_NOTES = 162  # the lesson's 23 rules, 87 added for issue 8, 9 for 14 and 43 for 16
 
 
 # --- building and importing --------------------------------------------------------------------
@@ -209,7 +210,7 @@ def _outside_math(card_html: str) -> str:
 
 
 def test_the_import_log_reports_every_note_as_new(imported: Imported) -> None:
-    """A first import adds all 119 notes, with no duplicate, conflict, update or missing part."""
+    """A first import adds all 162 notes, with no duplicate, conflict, update or missing part."""
     assert _counts(imported.log) == {
         "new": BUNDLED_NOTES,
         "updated": 0,
@@ -225,7 +226,7 @@ def test_the_import_log_reports_every_note_as_new(imported: Imported) -> None:
 def test_the_collection_holds_one_card_per_rule_of_the_ankigen_note_type(
     imported: Imported, rules: dict[str, Rule]
 ) -> None:
-    """119 notes and 119 cards, one per bundled rule, all of the ankigen note type."""
+    """162 notes and 162 cards, one per bundled rule, all of the ankigen note type."""
     col = imported.col
     assert col.note_count() == BUNDLED_NOTES
     assert col.card_count() == BUNDLED_NOTES
@@ -255,10 +256,11 @@ def test_the_note_type_keeps_its_fixed_id(imported: Imported) -> None:
 # --- decks and tags ------------------------------------------------------------------------------
 
 
-def test_the_parent_deck_and_its_nine_subdecks_exist(imported: Imported) -> None:
-    """The deck tree is 'Derivatives for ML' with nine subdecks, numbered in study order: the
-    lesson's five and the four added for issue 8 (the added activations and losses share the
-    lesson's subdecks)."""
+def test_the_parent_deck_and_its_ten_subdecks_exist(imported: Imported) -> None:
+    """The deck tree is 'Derivatives for ML' with ten subdecks, numbered in study order: the
+    lesson's five, the four added for issue 8 (the added activations and losses share the
+    lesson's subdecks) and vectors and matrices (issue 16), "4a" so that it follows the chain
+    rule without renaming a deck learners already have."""
     names = {deck.name for deck in imported.col.decks.all_names_and_ids()}
     assert {PARENT_DECK, *SUBDECKS} <= names
     assert {name for name in names if name.startswith(PARENT_DECK)} == {PARENT_DECK, *SUBDECKS}

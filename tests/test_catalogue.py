@@ -24,8 +24,9 @@ NEW_SUBDECKS = (
     "Derivatives for ML::8. Softmax and attention",
     "Derivatives for ML::4. Chain rule",
     "Derivatives for ML::9. Optimisation",
+    "Derivatives for ML::4a. Vectors and matrices",
 )
-ADDED_COUNT = 96
+ADDED_COUNT = 139  # 87 for issue 8, 9 for issue 14, 43 for issue 16
 
 # --- the bundled catalogue ------------------------------------------------------------------------
 
@@ -46,23 +47,23 @@ def test_the_bundled_catalogue_still_holds_every_lesson_rule(
     assert set(LESSON_IDS) <= ids, sorted(set(LESSON_IDS) - ids)
 
 
-def test_the_bundled_catalogue_holds_the_lesson_and_the_96_added_rules(
+def test_the_bundled_catalogue_holds_the_lesson_and_the_139_added_rules(
     bundled_catalogue: Catalogue,
 ) -> None:
-    """Besides the lesson, exactly the rules added for issues 8 and 14 ship (96 of them, 119
-    in all): none lost, none unlisted."""
+    """Besides the lesson, exactly the rules added for issues 8, 14 and 16 ship (139 of them,
+    162 in all): none lost, none unlisted."""
     added = [rule_id for ids in ADDED_IDS.values() for rule_id in ids]
     assert len(added) == ADDED_COUNT
     assert set(added).isdisjoint(LESSON_IDS)
     ids = [rule.id for rule in bundled_catalogue.rules]
-    assert len(ids) == 23 + ADDED_COUNT == 119
+    assert len(ids) == 23 + ADDED_COUNT == 162
     assert sorted(ids) == sorted([*LESSON_IDS, *added])
 
 
 def test_each_added_rule_is_filed_under_its_subdeck(bundled_catalogue: Catalogue) -> None:
     """The added rules sit in the subdecks the issue asks for: activations and losses share the
-    lesson's subdecks, and regularisation, softmax and attention, the chain rule and
-    optimisation each have a new one."""
+    lesson's subdecks, and regularisation, softmax and attention, the chain rule, vectors and
+    matrices, and optimisation each have a new one."""
     decks = {rule.id: rule.deck for rule in bundled_catalogue.rules}
     for deck, ids in ADDED_IDS.items():
         assert {rule_id: decks[rule_id] for rule_id in ids} == dict.fromkeys(ids, deck)
@@ -75,7 +76,7 @@ def test_the_new_subdecks_exist_and_hold_only_added_rules(bundled_catalogue: Cat
         assert len(in_deck) >= 5, deck
         assert in_deck == set(ADDED_IDS[deck]), deck
     all_decks = {rule.deck for rule in bundled_catalogue.rules}
-    assert len(all_decks) == 9
+    assert len(all_decks) == 10
     assert set(NEW_SUBDECKS) <= all_decks
 
 

@@ -32,7 +32,7 @@ from anki_web import (
     reviewer_page,
 )
 from bundled_ids import ADDED_IDS, LESSON_IDS
-from matrix_rules import catalogue_rules, matrix_rule
+from matrix_rules import matrix_rule
 
 from ankigen.build import build, load
 from ankigen.expr import latex, layout, texwidth
@@ -49,12 +49,11 @@ BUNDLED_NOTES = len(LESSON_IDS) + sum(len(ids) for ids in ADDED_IDS.values())
 
 
 def matrix_cards() -> list[Rule]:
-    """The cards of rules with shapes that must fit too: the 43 of the vectors-and-matrices
-    deck (tests/fixtures/matrix_cards/, until the bundled catalogue holds them), and rules of a
-    2-vector, whose field plots have the widest legends (values of matrices, ∇f)."""
+    """Cards of rules with shapes beyond the bundled ones (which the bundled deck's test
+    covers): rules of a 2-vector, whose field plots have the widest legends (values of
+    matrices, ∇f)."""
     plane = {"x": [2], "A": [2, 2], "b": [2]}
     return [
-        *catalogue_rules(),
         matrix_rule("field-quadratic", "x.T @ A @ x", "x", "(A + A.T) @ x", plane),
         matrix_rule("field-norm", "norm(x)", "x", "x / norm(x)", {"x": [2]}, ["norm(x) > 0"]),
         matrix_rule(
@@ -332,8 +331,7 @@ def report(anki_web: AnkiWeb, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def _matrix_package(folder: Path) -> Path:
-    """A deck of the matrix cards, rendered with their plots as a build renders them (the
-    loader of shapes: is not on this branch, so the rules are built in tests/matrix_rules.py)."""
+    """A deck of the field-plot cards, rendered with their plots as a build renders them."""
     rendered = render(matrix_cards(), Options(jobs=1, cache=False))
     assert not rendered.warnings, rendered.warnings
     package = folder / "matrices.apkg"

@@ -347,7 +347,7 @@ def test_the_brace_of_a_piecewise_keeps_its_middle(rows: int) -> None:
 
 
 def _matrix_formulas() -> list[tuple[str, bool]]:
-    """Every distinct formula of the matrix cards (tests/fixtures/matrix_cards/) and of the
+    """Every distinct formula of the matrix cards (the bundled vectors-and-matrices deck) and of the
     legend of a field plot, unescaped."""
     rules = [
         *catalogue_rules(),
