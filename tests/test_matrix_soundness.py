@@ -103,3 +103,33 @@ def test_a_shape_error_is_refused_by_the_loader_naming_both_shapes(
     assert "claim.yaml:" in message and f"rule '{claim_id.lower()}'" in message, message
     shapes = re.findall(r"\[[\w, ]+\]|a scalar", message)
     assert len(set(shapes)) >= 2, message
+
+
+SIGN_OF_ZERO = """
+deck: Right claims
+rules:
+  - id: sign-of-exact-zero-constant
+    name: A function times sign(0)
+    shapes: {x: [n]}
+    function: sign(atan(5) + atan(1/5) - pi/2) * x.T @ x
+    variable: x
+    derivative: 0 * x
+    context: atan(5) + atan(1/5) = pi/2, so the function is 0 everywhere.
+  - id: sign-of-exact-zero-symbol
+    name: The same with a positive symbol
+    shapes: {x: [n]}
+    function: sign(atan(c) + atan(1/c) - pi/2) * x.T @ x + c
+    variable: x
+    derivative: 0 * x
+    assume: ["c > 0"]
+    context: atan(c) + atan(1/c) = pi/2 for every c > 0.
+"""
+
+
+def test_a_kink_at_a_constant_that_is_zero_is_never_a_refutation(tmp_path: Path) -> None:
+    """The sign of a constant that is 0 without sympy seeing it is noise at any precision: a
+    right claim about it may stay unproved, but is never refuted on that noise."""
+    (tmp_path / "right.yaml").write_text(SIGN_OF_ZERO, encoding="utf-8")
+    rules = load_catalogue([tmp_path]).rules
+    for rule, verdict in zip(rules, verify_rules(rules, timeout=60, jobs=2), strict=True):
+        assert verdict.status != Status.REFUTED, (rule.id, verdict.detail)

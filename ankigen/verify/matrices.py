@@ -10,7 +10,10 @@ README's "What proved means for vectors and matrices").
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+
+from sympy.utilities.exceptions import SymPyDeprecationWarning
 
 from ankigen.expr.matrices import MatrixTranslator
 from ankigen.expr.shapes import SCALAR, Shape, describe
@@ -40,7 +43,9 @@ def prove_matrix_rule(rule: Rule) -> Verdict:
         symbolic_function=_builder(symbolic, rule.function),
         symbolic_claim=_builder(symbolic, rule.derivative),
     )
-    result = prove_matrix(problem, max_size=MAX_SIZE)
+    with warnings.catch_warnings():  # sympy's matrix calculus warns about its own internals
+        warnings.simplefilter("ignore", SymPyDeprecationWarning)
+        result = prove_matrix(problem, max_size=MAX_SIZE)
     method = f"entry by entry, {result.scope}" if result.status == "proved" else ""
     return Verdict(rule.id, Status(result.status), result.detail, method)
 

@@ -32,12 +32,21 @@ def seeded(tag: str) -> random.Random:
     return random.Random(f"{_SEED}:{tag}")  # noqa: S311 - the points are no secret
 
 
+# Sizes of the points' entries (|entry| from 1/4 to 9 times a scale): near 1 most often, and
+# small and large ones too, so that a claim wrong only off [1/32, 9] (past a kink at 10, in a
+# band near 0) is met; the small ones also meet tight conditions (sum(y) == 1 with y > 0).
+SCALES = (
+    sp.Integer(1), sp.Integer(1), sp.Rational(1, 8), sp.Rational(1, 100), sp.Integer(12),
+    sp.Integer(150),
+)  # fmt: skip
+
+
 def points(setting: Setting, rng: random.Random) -> Iterator[Point]:
     """Seeded exact points where every condition holds (the eliminated symbols take their
     solved values), from at most ``MAX_TRIES`` draws; never 0, at two scales so that tight
     conditions (``sum(y) == 1`` with ``y > 0``) are met too."""
     for _ in range(MAX_TRIES):
-        scale = rng.choice((sp.Integer(1), sp.Rational(1, 8)))
+        scale = rng.choice(SCALES)
         point: Point = {s: _draw(s, rng) * scale for s in setting.drawn}
         point.update({s: v.xreplace(point) for s, v in setting.eliminated.items()})
         unflagged = {setting.unflagged[s]: v for s, v in point.items()}
@@ -144,7 +153,7 @@ def _refutation(setting: Setting, index: int, point: Point, claimed: sp.Expr, tr
     return (
         f"{at}: {entry} is {short(setting.claim[index])}, the derivative is "
         f"{short(setting.truth[index])}; at {shown} they differ "
-        f"({_show_number(claimed)} vs {_show_number(true)})"
+        f"({short(_show_number(claimed))} vs {short(_show_number(true))})"
     )
 
 

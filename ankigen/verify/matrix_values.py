@@ -30,8 +30,9 @@ _FUNCTIONS: dict[type[sp.Basic], Callable[[mpmath.mpf], object]] = {
     sp.tan: mpmath.tan,
     sp.atan: mpmath.atan,
     sp.erf: mpmath.erf,
-    sp.Abs: abs,
 }
+_KINKED = (sp.sign, sp.Heaviside, sp.Abs, sp.Max, sp.Min)
+_TIE = mpmath.mpf(10) ** -(DIGITS - 10)  # an argument this close to 0 has no trustworthy sign
 
 
 class _NoValue(Exception):
@@ -97,6 +98,8 @@ class Evaluator:
         return _real(mpmath.power(base, exponent))
 
     def _function(self, expr: sp.Basic) -> mpmath.mpf:
+        if isinstance(expr, _KINKED):
+            return self._kinked(expr)
         if isinstance(expr, sp.log) and len(expr.args) == 1:
             argument = self._value(expr.args[0])
             if argument <= 0:
@@ -106,6 +109,37 @@ class Evaluator:
         if compute is not None and len(expr.args) == 1:
             return _real(compute(self._value(expr.args[0])))
         return self._by_sympy(expr)
+
+    def _kinked(self, expr: sp.Basic) -> mpmath.mpf:
+        """sign, Heaviside, Abs, Max and Min. Where the argument (for Max and Min, the
+        difference of the two largest or smallest) is within the digits computed of 0, it is
+        decided exactly or not at all: exactly 0 at this point (Max(0, 10 - x) at x = 12) is a
+        value like any other, but a constant that is 0 without sympy seeing it (atan(5) +
+        atan(1/5) - pi/2) has a sign of noise at any precision, and such a point has no value
+        here: another is drawn."""
+        if isinstance(expr, sp.Max | sp.Min):
+            ranked = sorted(expr.args, key=self._value, reverse=isinstance(expr, sp.Max))
+            if len(ranked) > 1 and self._near_zero(ranked[0] - ranked[1]):
+                self._exactly_zero(ranked[0] - ranked[1])
+            return mpmath.mpf(self._value(ranked[0]))
+        argument = expr.args[0]
+        if self._near_zero(argument):
+            self._exactly_zero(argument)
+            return mpmath.mpf(sp.N(expr.func(0), DIGITS))  # sign(0), Abs(0), Heaviside(0)
+        value = self._value(argument)
+        if isinstance(expr, sp.Abs):
+            return mpmath.mpf(abs(value))
+        if isinstance(expr, sp.sign):
+            return mpmath.mpf(1 if value > 0 else -1)
+        return mpmath.mpf(1 if value > 0 else 0)  # Heaviside
+
+    def _near_zero(self, expr: sp.Basic) -> bool:
+        return bool(abs(self._value(expr)) <= _TIE)
+
+    def _exactly_zero(self, expr: sp.Basic) -> None:
+        """Raise ``_NoValue`` unless sympy sees that ``expr`` is exactly 0 at the point."""
+        if expr.xreplace(dict(self._point)).is_zero is not True:
+            raise _NoValue
 
     def _by_sympy(self, expr: sp.Basic) -> mpmath.mpf:
         """What the table does not know (``Piecewise``, ``sign``, constants), sympy evaluates."""

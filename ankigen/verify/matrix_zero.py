@@ -30,11 +30,24 @@ def is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
         rewritten = sp.expand(expanded.rewrite(sp.exp))
         if rewritten == 0 or sp.expand(sp.fraction(sp.together(rewritten))[0]) == 0:
             return True
-    if expanded.has(sp.sign):  # d|t|/dt = sign(t) = t/|t| wherever it is defined (t != 0)
+    if expanded.has(sp.sign) and all(_isolated_zeros(s.args[0]) for s in expanded.atoms(sp.sign)):
+        # d|t|/dt = sign(t) = t/|t| wherever t != 0: an identity off a set where nothing is
+        # claimed, the zeros of a rational function that is not 0 (never a whole region, where
+        # sign is 0 and t/|t| has no value: sign(Max(0, 10 - x)) for x > 10)
         rewritten = expanded.replace(sp.sign, lambda t: t / sp.Abs(t))
         if _zero_polynomial(rewritten) or sp.cancel(sp.expand(rewritten)) == 0:
             return True
     return thorough and sp.simplify(expanded) == 0
+
+
+def _isolated_zeros(argument: sp.Expr) -> bool:
+    """Whether ``argument`` is a rational function of the symbols, with rational coefficients,
+    that is not 0: then it is 0 on no region (no Max, Abs or constant such as
+    atan(5) + atan(1/5) - pi/2 that is 0 without looking it)."""
+    symbols = argument.free_symbols
+    if not symbols or argument.atoms(sp.Float) or not argument.is_rational_function(*symbols):
+        return False  # Max and Min are no sympy Function: ask for a rational function itself
+    return not _zero_fraction(argument)
 
 
 def _stand_ins(opaque: set[sp.Basic], split: bool) -> dict[sp.Basic, sp.Expr]:
