@@ -15,6 +15,7 @@ ADDED_IDS = {
     "Derivatives for ML::4a. Vectors and matrices": (  # issue 16
         "linear-form-gradient", "bilinear-form-by-matrix", "bilinear-form-transposed",
         "jacobian-of-affine-map", "inner-product-with-itself", "quadratic-form-gradient",
+        "quadratic-bowl-in-the-plane", "log-sum-exp-in-the-plane",
         "quadratic-form-by-matrix", "diagonal-weighted-quadratic", "mahalanobis-by-mean",
         "squared-norm-gradient", "norm-gradient", "least-squares-by-x",
         "least-squares-by-weights", "ridge-regression-gradient", "linear-layer-by-weights",

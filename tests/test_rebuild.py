@@ -399,7 +399,7 @@ def test_an_unchanged_bundled_deck_keeps_its_published_times_whatever_the_users_
     arrive. The learner edits a bundled note and the teacher's; the teacher rebuilds the same
     content much later: nothing is updated, both edits stay."""
     build([], tmp_path / "published.apkg")
-    assert _import(col, tmp_path / "published.apkg")["new"] == 162
+    assert _import(col, tmp_path / "published.apkg")["new"] == 164
 
     mine = make_catalogue(rules=MINE)
     stale = json.loads((bundled_catalogue() / LOCK_NAME).read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from ankigen.build import load
 from ankigen.commands.template import TemplateError, field_is_empty, render_template
 from ankigen.render.notes import note_type, render_note
 
-BUNDLED_CARDS = 162
+BUNDLED_CARDS = 164
 
 
 # --- the language, rule by rule -------------------------------------------------------------------
