@@ -63,5 +63,5 @@ def matrix_rule(
 
 
 def catalogue_rules() -> list[Rule]:
-    """Every rule of the matrix deck, as the loader reads it."""
-    return list(load_catalogue([MATRIX_CARDS.parent]).rules)
+    """Every rule of the bundled matrix deck, as the loader reads it."""
+    return [rule for rule in load_catalogue([MATRIX_CARDS.parent]).rules if rule.shapes]
