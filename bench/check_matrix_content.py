@@ -224,6 +224,11 @@ def _call(name: str, args: list[Val], env: Env) -> Val:
         return _entrywise(ENTRYWISE[name], arg)
     if arg.shape is None:
         raise ShapeError(f"{name} needs an array, got a scalar")
+    return _matrix_call(name, arg)
+
+
+def _matrix_call(name: str, arg: Val) -> Val:
+    """sum, norm, diag, trace, det, inv of a vector or matrix."""
     mat = arg.value
     if name == "sum":
         return Val(None, sum(mat, sp.Integer(0)))

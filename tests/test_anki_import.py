@@ -25,10 +25,10 @@ from anki.collection import (  # anki.collection first: it must be imported befo
 from anki.notes import Note
 
 from ankigen.build import build, load
-from ankigen.expr import layout
+from ankigen.expr import latex, layout
 from ankigen.plumbing.resources import bundled_catalogue
 from ankigen.records import Rule
-from ankigen.render.notes import DISPLAY_WIDTH, NOTE_TYPE_ID
+from ankigen.render.notes import DISPLAY_WIDTH, NOTE_TYPE_ID, symbol_shapes
 from ankigen.write.package import note_guid
 
 PARENT_DECK = "Derivatives for ML"
@@ -323,7 +323,7 @@ def test_a_learner_who_renames_the_old_subdecks_before_importing_keeps_one_tree(
     folder = _bundled_copy(tmp_path / "old")
     for path in folder.glob("*.yaml"):  # the same catalogue, with the old subdeck names
         text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"(Derivatives for ML::)\d\. ", r"\1", text), encoding="utf-8")
+        path.write_text(re.sub(r"(Derivatives for ML::)\d+a?\. ", r"\1", text), encoding="utf-8")
     build([folder], tmp_path / "old.apkg")
     _import(fresh_col, tmp_path / "old.apkg")
     old_ids = {fresh_col.get_card(cid).nid for cid in fresh_col.find_cards("")}
@@ -377,7 +377,8 @@ def test_every_card_renders_a_question_and_an_answer(shown: dict[str, Shown]) ->
     for card in shown.values():
         for side in (card.question, card.answer):
             text = re.sub(r"<[^>]*>", "", _visible(side)).strip()
-            assert "\\[" in text and "\\frac{d}{d" in text, (card.rule_id, side)
+            asked = ("\\frac{d}{d", "\\nabla_", "\\frac{\\partial}{\\partial")  # d/dx, ∇, ∂/∂X
+            assert "\\[" in text and any(a in text for a in asked), (card.rule_id, side)
 
 
 def test_no_template_placeholder_is_left_unrendered(shown: dict[str, Shown]) -> None:
@@ -406,7 +407,9 @@ def test_the_answer_shows_the_question_the_derivative_and_the_context(
     for rule_id, card in shown.items():
         rule = rules[rule_id]
         assert _visible(card.question).strip() in _visible(card.answer), rule_id
-        derivative = html.escape(layout.fit(rule.derivative, DISPLAY_WIDTH), quote=False)
+        with latex.shaped(symbol_shapes(rule)):  # vectors and matrices print bold
+            fitted = layout.fit(rule.derivative, DISPLAY_WIDTH)
+        derivative = html.escape(fitted, quote=False)
         assert f"{derivative}\\]" in card.answer, rule_id
         assert html.escape(rule.context, quote=False) in card.answer, rule_id
         assert html.escape(rule.name, quote=False) in card.question, rule_id

@@ -97,7 +97,7 @@ def test_build_with_no_folder_writes_the_bundled_deck_to_ankigen_apkg(
     summary, *lines = result.stdout.splitlines()
     assert re.fullmatch(
         rf"{BUNDLED_RULES} rules, all proved: {BUNDLED_RULES} notes, {BUNDLED_RULES} cards in "
-        r"9 decks, \d+ media files",
+        r"10 decks, \d+ media files",
         summary,
     )
     assert lines == [

@@ -103,7 +103,7 @@ def test_two_builds_writing_the_same_deck_at_once_leave_a_whole_deck(tmp_path: P
         assert "collection.anki2" in package.namelist()
     assert _leftovers(tmp_path) == []
     assert sorted(os.listdir(tmp_path)) == ["deck.apkg", "deck.lock"]
-    assert len(read_lock(tmp_path / "deck.lock").notes) == 102  # the rules with a plot
+    assert len(read_lock(tmp_path / "deck.lock").notes) == 104  # the rules with a plot
 
 
 # --- outputs that are not regular files, or are inputs of the same run --------------------------

@@ -40,7 +40,7 @@ from ankigen.render.plot_media import wants_plot
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_CARDS = 164
-BUNDLED_DECKS = 9
+BUNDLED_DECKS = 10
 FAST = Options(timeout=10.0, plots=False)
 
 TWO_RULES = """\
