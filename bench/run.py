@@ -186,7 +186,7 @@ def main() -> None:
         check, cold, warm = (
             [r.seconds for r in of_bundled[name]] for name in ("check", "cold", "warm")
         )
-        line("check", _spread(check), "< 3 s", statistics.median(check) < 3)
+        line("check", _spread(check), "< 5 s", statistics.median(check) < 5)  # issue 16
         line("build, cold cache", _spread(cold), "< 6 s", statistics.median(cold) < 6)
         line("build, warm cache", _spread(warm), "< 1.5 s", statistics.median(warm) < 1.5)
         # Against a cold MathJax build; CPU time too, which a busy machine disturbs far less.

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from sympy.utilities.exceptions import SymPyDeprecationWarning
 
 from ankigen.expr.matrices import MatrixTranslator
-from ankigen.expr.shapes import SCALAR, Shape, describe
+from ankigen.expr.parse import ExpressionError
+from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of
 from ankigen.expr.tree import Compare, Node, variables
 from ankigen.records import Rule, Status, Verdict
 from ankigen.verify.matrix_proof import Condition, Env, MatrixProblem, Value, prove_matrix
@@ -42,12 +43,23 @@ def prove_matrix_rule(rule: Rule) -> Verdict:
         conditions=tuple(_condition(concrete, c) for c in rule.conditions),
         symbolic_function=_builder(symbolic, rule.function),
         symbolic_claim=_builder(symbolic, rule.derivative),
+        layout=_layout(rule, shapes),
     )
     with warnings.catch_warnings():  # sympy's matrix calculus warns about its own internals
         warnings.simplefilter("ignore", SymPyDeprecationWarning)
         result = prove_matrix(problem, max_size=MAX_SIZE)
     method = f"entry by entry, {result.scope}" if result.status == "proved" else ""
     return Verdict(rule.id, Status(result.status), result.detail, method)
+
+
+def _layout(rule: Rule, shapes: dict[str, Shape]) -> tuple[str, str] | None:
+    """The dimensions of the derivative's rows and columns, as the shapes name them."""
+    helpers = {d.name: d.body for d in rule.definitions}
+    try:
+        shape = layout(shape_of(rule.function, shapes, helpers), shapes.get(rule.variable, SCALAR))
+    except ExpressionError:  # the loader refuses this; prove every entry all the same
+        return None
+    return (shape.rows, shape.cols) if shape is not None else None
 
 
 def _builder(translator: MatrixTranslator, node: Node) -> Callable[[Env], Value]:

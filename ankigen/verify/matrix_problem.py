@@ -52,6 +52,10 @@ class MatrixProblem:
     conditions: tuple[Condition, ...] = ()
     symbolic_function: Builder | None = None
     symbolic_claim: Builder | None = None
+    # The dimensions of the derivative's rows and columns ("1" for none), as the shapes name
+    # them: with them, one entry of each kind stands for all in the symbolic step (see
+    # matrix_proof._representatives); without, every entry is reduced.
+    layout: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
