@@ -1,5 +1,5 @@
-"""Draw the README's card pictures from a real build: docs/card-sigmoid.png (light) and
-docs/card-relu-dark.png (night mode).
+"""Draw the README's card pictures from a real build: docs/card-sigmoid.png (light),
+docs/card-relu-dark.png (night mode) and docs/card-quadratic-bowl.png (a vector rule, light).
 
     python docs/pictures.py
 
@@ -27,7 +27,11 @@ from ankigen.build import build  # noqa: E402
 DOCS = ROOT / "docs"
 CACHE = ROOT / ".pytest_cache" / "d" / "anki-web"  # where the tests keep the aqt files
 WIDTH, HEIGHT = 400, 900  # CSS pixels: a phone held upright
-PICTURES = {"sigmoid": ("card-sigmoid.png", False), "relu": ("card-relu-dark.png", True)}
+PICTURES = {
+    "sigmoid": ("card-sigmoid.png", False),
+    "relu": ("card-relu-dark.png", True),
+    "quadratic-bowl-in-the-plane": ("card-quadratic-bowl.png", False),
+}
 
 
 def main() -> None:
