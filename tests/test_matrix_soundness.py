@@ -133,3 +133,48 @@ def test_a_kink_at_a_constant_that_is_zero_is_never_a_refutation(tmp_path: Path)
     rules = load_catalogue([tmp_path]).rules
     for rule, verdict in zip(rules, verify_rules(rules, timeout=60, jobs=2), strict=True):
         assert verdict.status != Status.REFUTED, (rule.id, verdict.detail)
+
+
+REVIEW = Path(__file__).parent / "fixtures" / "matrix_review"
+
+
+@pytest.fixture(scope="module")
+def reviewed() -> dict[str, tuple[Status, str]]:
+    """The verdicts of the second review's claims (tests/fixtures/matrix_review/)."""
+    rules = load_catalogue([REVIEW]).rules
+    verdicts = verify_rules(rules, timeout=60, jobs=2)
+    return {r.id: (v.status, v.detail or v.method) for r, v in zip(rules, verdicts, strict=True)}
+
+
+def test_all_sizes_is_not_claimed_from_sympys_derivative_of_a_sum_of_traces(
+    reviewed: dict[str, tuple[Status, str]],
+) -> None:
+    """sympy 1.14 differentiates a sum of traces to 0: e₄ written with traces is 0 up to size 3
+    and det X at size 4, so a claim of 0 is right at sizes ≤ 3 only, and says no more."""
+    assert reviewed["cayley-hamilton-e4"] == (Status.PROVED, "entry by entry, sizes ≤ 3")
+
+
+def test_max_and_min_of_entries_are_proved(reviewed: dict[str, tuple[Status, str]]) -> None:
+    assert reviewed["max-right-crash"][0] == Status.PROVED
+    assert reviewed["min-right-crash"][0] == Status.PROVED
+
+
+def test_a_point_on_a_kink_never_refutes_a_right_claim(
+    reviewed: dict[str, tuple[Status, str]],
+) -> None:
+    """x = y at a sample point is a kink of Max(x, y), where the claim's sign(0) or
+    Heaviside(0) is a convention: such a point is redrawn, never a refutation."""
+    for rule_id in ("relu-tie-a", "relu-tie-c"):
+        assert reviewed[rule_id][0] != Status.REFUTED, reviewed[rule_id]
+
+
+def test_a_kink_whose_sign_is_0_on_a_region_is_never_proved(
+    reviewed: dict[str, tuple[Status, str]],
+) -> None:
+    """sign(Max(0, 10 - x)) is 0 for every x > 10: not t/|t| there. Points far out refute it;
+    a claim wrong only on a thin band may be left unproved, never proved."""
+    for rule_id, (status, detail) in reviewed.items():
+        if rule_id.startswith("review-"):
+            assert status != Status.PROVED, (rule_id, detail)
+            if "band" not in rule_id:
+                assert status == Status.REFUTED, (rule_id, detail)

@@ -192,7 +192,7 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[Setting]) -> bool:
         function, claim = problem.symbolic_function(env), problem.symbolic_claim(env)
         if getattr(function, "shape", None) == (1, 1):
             function = sp.Trace(function)  # sympy differentiates a trace; a 1×1 product, not always
-        derivative = sp.diff(function, env[problem.variable])
+        derivative = _sympy_derivative(function, env[problem.variable])
         if derivative.has(sp.Derivative):
             return False
         if any(s.function.rows > 1 for s in settings) and problem.shapes[problem.variable]:
@@ -206,6 +206,16 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[Setting]) -> bool:
         )
     except Exception:  # sympy's matrix calculus fails in many ways; then only sizes ≤ max
         return False
+
+
+def _sympy_derivative(function: Value, variable: Value) -> Value:
+    """sympy's matrix derivative, one term of the expanded sum at a time: sympy 1.14 gives 0
+    for the derivative of a sum of traces (d/dX (tr X + tr X²) = 0, and so a claim of 0 for
+    ∂e₄/∂X, which is 0 up to size 3 only, looked shown for all sizes), but each term's right."""
+    expanded = sp.expand(function)
+    terms = expanded.args if isinstance(expanded, sp.Add) else (expanded,)
+    parts = [sp.diff(term, variable) for term in terms]
+    return sp.Add(*parts) if len(parts) > 1 else parts[0]
 
 
 def _symbolic(name: str, shape: Shape, dims: Mapping[str, sp.Symbol], concrete: Value) -> Value:

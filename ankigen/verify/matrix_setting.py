@@ -47,7 +47,7 @@ class Setting:
         parts = (self.function, self.claim, self.truth)
         return all(
             all(a.is_Symbol or a.is_Rational for a in m.atoms())
-            and not m.atoms(sp.Function)
+            and not m.atoms(sp.Function, sp.Max, sp.Min)  # Max and Min are no sympy Function
             and all(p.exp.is_Integer for p in m.atoms(sp.Pow))
             for m in parts
         )

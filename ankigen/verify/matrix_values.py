@@ -137,9 +137,19 @@ class Evaluator:
         return bool(abs(self._value(expr)) <= _TIE)
 
     def _exactly_zero(self, expr: sp.Basic) -> None:
-        """Raise ``_NoValue`` unless sympy sees that ``expr`` is exactly 0 at the point."""
+        """Raise ``_NoValue`` unless sympy sees that ``expr`` is exactly 0 at the point *and*
+        beside it: 0 on a region (Max(0, 10 - x) for x > 10) is a value like any other, but 0
+        at this point only (x = y, a kink of Max(x, y)) is a kink, where the value a claim gets
+        from sign(0) or Heaviside(0) is a convention, not the author's."""
         if expr.xreplace(dict(self._point)).is_zero is not True:
             raise _NoValue
+        if expr.xreplace(self._beside()).is_zero is not True:
+            raise _NoValue
+
+    def _beside(self) -> dict[sp.Symbol, sp.Rational]:
+        """A point a little way from this one, each coordinate moved by its own small step."""
+        ordered = sorted(self._point.items(), key=lambda item: str(item[0]))
+        return {s: v + sp.Rational(k + 1, 7 * 10**6) for k, (s, v) in enumerate(ordered)}
 
     def _by_sympy(self, expr: sp.Basic) -> mpmath.mpf:
         """What the table does not know (``Piecewise``, ``sign``, constants), sympy evaluates."""
