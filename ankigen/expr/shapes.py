@@ -33,6 +33,7 @@ from ankigen.expr.tree import (
     Piecewise,
     Transpose,
     Var,
+    walk,
 )
 
 
@@ -159,26 +160,25 @@ def _scalar_body(name: str, body: Node, shapes: Mapping[str, Shape]) -> None:
         shape = shape_of(body, local)
     except ExpressionError:
         shape = None
-    if shape is None or not shape.scalar or _uses_matrix_operations(body):
+    if shape is None or not shape.scalar or matrix_syntax(body) is not None:
         raise ExpressionError(
             f"the helper {name}() is applied to each entry of a vector or matrix, so its body "
             "must work on numbers: it may not use @, .T, sum, norm, trace, det, inv or diag"
         )
 
 
-def _uses_matrix_operations(node: Node) -> bool:
-    match node:
-        case Transpose():
-            return True
-        case BinOp(op="@"):
-            return True
-        case BinOp(left=left, right=right):
-            return _uses_matrix_operations(left) or _uses_matrix_operations(right)
-        case Neg(operand=operand):
-            return _uses_matrix_operations(operand)
-        case Call(name=name, args=args):
-            return name in MATRIX_FUNCTIONS or any(_uses_matrix_operations(a) for a in args)
-    return False
+def matrix_syntax(node: Node) -> str | None:
+    """The first vector or matrix construct of ``node`` (``'@'``, ``'.T'``, ``'sum()'``), if
+    any: what a rule without ``shapes:`` may not use."""
+    for part in walk(node):
+        match part:
+            case BinOp(op="@"):
+                return "'@'"
+            case Transpose():
+                return "'.T'"
+            case Call(name=name, kind="function") if name in MATRIX_FUNCTIONS:
+                return f"'{name}()'"
+    return None
 
 
 def _product(left: Node, a: Shape, right: Node, b: Shape) -> Shape:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from ankigen.errors import CatalogueError, Location, Problem, UsageError
 from ankigen.expr.parse import ExpressionError, Scope, parse_expression
+from ankigen.expr.shapes import matrix_syntax
 from ankigen.expr.signature import parse_signature
 from ankigen.expr.tree import Definition, variables
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
 from ankigen.load.rules import read_rule
-from ankigen.load.shapes import matrix_syntax
 from ankigen.load.yamlfile import Value, read_yaml
 from ankigen.records import Catalogue, DeckDescription, Rule
 

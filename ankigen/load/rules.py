@@ -15,11 +15,12 @@ from ankigen.expr.assumptions import Assumption
 from ankigen.expr.latex import function_name as latex_function_name
 from ankigen.expr.latex import name as latex_name
 from ankigen.expr.parse import ExpressionError, Scope, exact_number, parse_expression
+from ankigen.expr.shapes import matrix_syntax
 from ankigen.expr.syntax import VARIABLE_NAME
 from ankigen.expr.tree import Call, Definition, Node, variables, walk
 from ankigen.load.assumptions import read_assumptions, read_conditions
 from ankigen.load.fields import MAX_CONTEXT, MAX_NAME, Checker, NotText
-from ankigen.load.shapes import ShapedRule, check_shaped, matrix_syntax, needs_shapes, read_shapes
+from ankigen.load.shapes import ShapedRule, check_shaped, needs_shapes, read_shapes
 from ankigen.load.yamlfile import Value, shown
 from ankigen.records import PlotSettings, Rule
 

@@ -17,15 +17,13 @@ from dataclasses import dataclass
 
 from ankigen.expr.parse import ExpressionError
 from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of
-from ankigen.expr.syntax import CONSTANTS, MATRIX_FUNCTIONS, VARIABLE_NAME
+from ankigen.expr.syntax import CONSTANTS, VARIABLE_NAME
 from ankigen.expr.tree import (
-    BinOp,
     Call,
     Compare,
     Definition,
     Node,
     Piecewise,
-    Transpose,
     called_names,
     variables,
     walk,
@@ -105,20 +103,6 @@ def _dimension(value: Value) -> str | None:
         return value.data if int(value.data) <= MAX_DIMENSION else None
     if value.tag == "str" and VARIABLE_NAME.fullmatch(value.data) and "__" not in value.data:
         return value.data
-    return None
-
-
-def matrix_syntax(node: Node) -> str | None:
-    """The first vector or matrix construct of ``node`` (``'@'``, ``'.T'``, ``'sum()'``), if
-    any: what a rule without ``shapes:`` may not use."""
-    for part in walk(node):
-        match part:
-            case BinOp(op="@"):
-                return "'@'"
-            case Transpose():
-                return "'.T'"
-            case Call(name=name, kind="function") if name in MATRIX_FUNCTIONS:
-                return f"'{name}()'"
     return None
 
 
