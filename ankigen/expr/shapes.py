@@ -17,7 +17,7 @@ matrix [n, n].
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ankigen.expr.parse import ExpressionError
@@ -80,6 +80,11 @@ class Shape:
 
 
 SCALAR = Shape()
+
+
+def shapes_by_name(declared: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, Shape]:
+    """A rule's ``shapes:`` as written (``(("x", ("n",)), ...)``), by symbol."""
+    return {name: Shape.of(dims) for name, dims in declared}
 
 
 def layout(function: Shape, variable: Shape) -> Shape | None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ankigen.expr.parse import ExpressionError
-from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of
+from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of, shapes_by_name
 from ankigen.expr.syntax import CONSTANTS, VARIABLE_NAME
 from ankigen.expr.tree import (
     Call,
@@ -127,7 +127,7 @@ class ShapedRule:
 
     @property
     def by_name(self) -> dict[str, Shape]:
-        return {name: Shape.of(dims) for name, dims in self.shapes}
+        return shapes_by_name(self.shapes)
 
     @property
     def helpers(self) -> dict[str, Node]:

@@ -25,7 +25,7 @@ import html
 from contextlib import nullcontext
 
 from ankigen.expr import latex, layout
-from ankigen.expr.shapes import Shape, shape_of
+from ankigen.expr.shapes import Shape, shape_of, shapes_by_name
 from ankigen.expr.shapes import layout as derivative_shape
 from ankigen.expr.tree import Definition, Node, variables
 from ankigen.plumbing.resources import asset_text
@@ -91,7 +91,7 @@ def render_note(rule: Rule, plot: str = "", media: tuple[MediaFile, ...] = ()) -
 
 def symbol_shapes(rule: Rule) -> dict[str, Shape]:
     """The shape of each vector and matrix of a rule (none for a scalar rule)."""
-    return {name: Shape.of(declared) for name, declared in rule.shapes}
+    return shapes_by_name(rule.shapes)
 
 
 def _question(rule: Rule, shapes: dict[str, Shape]) -> str:

@@ -17,7 +17,7 @@ from sympy.utilities.exceptions import SymPyDeprecationWarning
 
 from ankigen.expr.matrices import MatrixTranslator
 from ankigen.expr.parse import ExpressionError
-from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of
+from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of, shapes_by_name
 from ankigen.expr.tree import Compare, Node, variables
 from ankigen.records import Rule, Status, Verdict
 from ankigen.verify.matrix_proof import Condition, Env, MatrixProblem, Value, prove_matrix
@@ -27,7 +27,7 @@ MAX_SIZE = 3  # every dimension name takes each size 1 … 3
 
 def prove_matrix_rule(rule: Rule) -> Verdict:
     """Verify a rule with ``shapes:`` in this process (``verify_rules`` adds the time limit)."""
-    shapes = {name: Shape.of(dims) for name, dims in rule.shapes}
+    shapes = shapes_by_name(rule.shapes)
     helpers = {d.name: d for d in rule.definitions}
     concrete = MatrixTranslator(shapes, helpers)
     symbolic = MatrixTranslator(shapes, helpers, symbolic=True)
