@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -833,3 +834,29 @@ def test_a_scalar_only_a_condition_names_is_stated_and_the_cache_reads_it_back(
     cached = plot_media.from_cache(rule, store)
     assert cached is not None and cached.file == plot.file
     assert "\\(c = 1\\)" in plot_html(rule, plot)
+
+
+def _parsed_math_in_child(queue: Any) -> None:
+    from matplotlib.mathtext import MathTextParser
+
+    queue.put(MathTextParser._parse_cached.cache_info().currsize)
+
+
+def test_a_forked_worker_never_draws_with_the_parents_parsed_math(
+    rules: dict[str, Rule],
+) -> None:
+    """The mathtext a parent has parsed holds its FreeType fonts, whose open files a forked
+    worker shares with it and with its siblings: read at once, they drew a label's f as ö. A
+    worker starts with none of it (as matplotlib's own font cache does)."""
+    import multiprocessing
+
+    from matplotlib.mathtext import MathTextParser
+
+    assert plot_rule(rules["sigmoid"]) is not None  # the parent draws: labels are parsed
+    assert MathTextParser._parse_cached.cache_info().currsize > 0
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_parsed_math_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    assert queue.get(timeout=10) == 0

@@ -20,6 +20,8 @@ Images
 from __future__ import annotations
 
 import io
+import os
+import sys
 import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -242,6 +244,21 @@ def _rc(params: Mapping[str, Any]) -> Any:
 
 
 _CANVAS: list[_Canvas] = []
+
+
+def _forget_parsed_math() -> None:
+    """In a forked worker: drop the mathtext the parent parsed. Each parse holds the parent's
+    FreeType fonts, whose open files the child shares, offsets and all, with the parent and
+    its other children: two workers reading glyphs through them at once drew a label's f as ö
+    (the plot of a rule then differs from build to build). matplotlib forgets its own font
+    cache at fork, but not this one."""
+    mathtext = sys.modules.get("matplotlib.mathtext")  # never imported here for nothing
+    if mathtext is not None:
+        mathtext.MathTextParser._parse_cached.cache_clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_parsed_math)
 
 
 def warm_up() -> None:
