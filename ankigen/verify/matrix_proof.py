@@ -24,12 +24,12 @@ nobody stated is refuted at a point where the stated conditions hold.
 
 "all sizes" is claimed only when, besides the proof above, sympy's matrix calculus (on
 ``MatrixSymbol`` builders with symbolic sizes) reduces the claim minus its derivative to zero,
-*and* its derivative, made explicit at every size tried, has the entrywise derivative's values
-at seeded exact points (a check of layout and translation; the proof is sympy's algebra):
-sympy's matrix derivative uses other layouts in places (the transpose for a vector by a vector)
-and gets some cases wrong (``log(det(X))`` by ``X`` gives 0 in sympy 1.14), so its word is
-trusted only where it was checked against the entries. A rule with no dimension names has one
-size, so its proof is for all sizes.
+*and* its derivative, made explicit at two of the sizes tried (see :func:`_layout_checked`),
+has the entrywise derivative's values at seeded exact points (a check of layout and
+translation; the proof is sympy's algebra): sympy's matrix derivative uses other layouts in
+places (the transpose for a vector by a vector) and gets some cases wrong (``log(det(X))`` by
+``X`` gives 0 in sympy 1.14), so its word is trusted only where it was checked against the
+entries. A rule with no dimension names has one size, so its proof is for all sizes.
 
 The true derivative comes from sympy (through its polynomial ring where the entries allow, see
 :mod:`ankigen.verify.matrix_zero`); the numeric comparison screens with exact fractions or
@@ -202,10 +202,22 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[Setting]) -> bool:
         return all(
             _same(_explicit(derivative, s, dims), s.truth, s)
             and _same(_explicit(claim, s, dims), s.claim, s)
-            for s in settings
+            for s in _layout_checked(settings)
         )
     except Exception:  # sympy's matrix calculus fails in many ways; then only sizes ≤ max
         return False
+
+
+def _layout_checked(settings: Sequence[Setting]) -> list[Setting]:
+    """The sizes at which sympy's explicit derivative is compared with the entrywise one (the
+    settings come smallest first): the largest where the dimension names all take different
+    sizes, so that a transpose or two names mixed up change a shape (with one name, the one
+    before the largest), and the largest, where every entry is met. The entrywise proof covers
+    every size already; this checks sympy's layout and our translation into its matrix
+    symbols, which do not change with the sizes, so two sizes show them."""
+    distinct = [s for s in settings if len(set(s.sizes.values())) == len(s.sizes) > 1]
+    other = distinct[-1:] if distinct else list(settings[-2:-1])
+    return [*other, settings[-1]]
 
 
 def _sympy_derivative(function: Value, variable: Value) -> Value:
