@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 
 from ankigen.verify.matrix_proof import Condition, Env, MatrixProblem, MatrixResult, prove_matrix
-from ankigen.verify.matrix_zero import is_zero, ring_diff
+from ankigen.verify.zero import is_zero, ring_diff
 
 M: TypeAlias = sp.ImmutableMatrix
 

@@ -23,6 +23,7 @@ import sympy as sp
 
 from ankigen.verify.numeric import RELATIONS, constant_sign
 from ankigen.verify.regions import Point, Region, describe, feasibility
+from ankigen.verify.zero import zero_polynomial
 
 MAX_REGIONS = 1024  # a case split into more regions than this is not attempted
 
@@ -149,10 +150,16 @@ def _has_kinks(expr: sp.Basic) -> bool:
 
 
 def is_zero(difference: sp.Expr) -> bool:
-    """Whether sympy can show the expression is identically zero (never a numeric guess)."""
-    attempts: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
+    """Whether sympy can show the expression is identically zero (never a numeric guess): the
+    cheap rewritings first (a polynomial ring with each function value a variable of its own,
+    see :mod:`~ankigen.verify.zero`; exponentials for hyperbolic functions; powers gathered),
+    ``simplify`` only where they all fail."""
+    attempts: tuple[Callable[[sp.Expr], sp.Expr | int], ...] = (
         lambda d: d,
+        lambda d: 0 if zero_polynomial(d) else d,
         lambda d: sp.cancel(sp.together(d)),
+        lambda d: 0 if zero_polynomial(d.rewrite(sp.exp)) else d,
+        lambda d: sp.powsimp(sp.expand(d), force=False),
         sp.simplify,
         lambda d: sp.simplify(d.rewrite(sp.exp)),
         lambda d: sp.simplify(sp.powsimp(sp.expand(d), force=False)),

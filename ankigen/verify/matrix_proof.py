@@ -32,7 +32,7 @@ places (the transpose for a vector by a vector) and gets some cases wrong (``log
 entries. A rule with no dimension names has one size, so its proof is for all sizes.
 
 The true derivative comes from sympy (through its polynomial ring where the entries allow, see
-:mod:`ankigen.verify.matrix_zero`); the numeric comparison screens with exact fractions or
+:mod:`ankigen.verify.zero`); the numeric comparison screens with exact fractions or
 30-digit floats (:mod:`ankigen.verify.matrix_values`), and sympy confirms a float disagreement
 before it refutes.
 
@@ -67,7 +67,7 @@ from ankigen.verify.matrix_problem import (
 )
 from ankigen.verify.matrix_setting import Setting, as_matrix, settings_for
 from ankigen.verify.matrix_values import Evaluator, differ
-from ankigen.verify.matrix_zero import is_zero
+from ankigen.verify.zero import is_zero
 
 __all__ = [
     "EXTRA_POINTS",

@@ -21,7 +21,7 @@ import sympy as sp
 
 from ankigen.verify.matrix_conditions import eliminate, relations_of, sign_flags
 from ankigen.verify.matrix_problem import Builder, Env, MatrixProblem, Shape, Stop, Value
-from ankigen.verify.matrix_zero import ring_diff
+from ankigen.verify.zero import ring_diff
 
 Point: TypeAlias = dict[sp.Symbol, sp.Rational]
 

@@ -1,4 +1,4 @@
-"""Sound zero tests for the matrix prover: is this difference of a claim and a derivative 0?
+"""Sound zero tests for both provers: is this difference of a claim and a derivative 0?
 
 Every step is an identity, so "zero" is a proof (wherever the expression is defined), while
 "not shown" proves nothing either way: only a point where the values differ refutes. The
@@ -19,7 +19,7 @@ def is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
     """Whether sound rewriting reduces ``expr`` to 0, the cheap steps first (a numerator that
     expands to 0 makes the fraction 0 wherever it is defined). A nonzero result proves nothing
     either way: only a point where the values differ refutes."""
-    if expr == 0 or _zero_polynomial(expr):
+    if expr == 0 or zero_polynomial(expr):
         return True
     expanded = sp.expand(expr)
     if expanded == 0 or sp.expand(sp.fraction(sp.together(expr))[0]) == 0:
@@ -35,7 +35,7 @@ def is_zero(expr: sp.Expr, thorough: bool = True) -> bool:
         # claimed, the zeros of a rational function that is not 0 (never a whole region, where
         # sign is 0 and t/|t| has no value: sign(Max(0, 10 - x)) for x > 10)
         rewritten = expanded.replace(sp.sign, lambda t: t / sp.Abs(t))
-        if _zero_polynomial(rewritten) or sp.cancel(sp.expand(rewritten)) == 0:
+        if zero_polynomial(rewritten) or sp.cancel(sp.expand(rewritten)) == 0:
             return True
     return thorough and sp.simplify(expanded) == 0
 
@@ -79,7 +79,7 @@ def _stand_ins(opaque: set[sp.Basic], split: bool) -> dict[sp.Basic, sp.Expr]:
     return found
 
 
-def _zero_polynomial(expr: sp.Expr) -> bool:
+def zero_polynomial(expr: sp.Expr) -> bool:
     """Whether ``expr`` is the zero polynomial (or fraction) once every function value, constant
     and root in it is taken as an independent variable (exponentials as powers of one, see
     :func:`_stand_ins`): then it is 0 whatever those values are, wherever it is defined.
