@@ -11,6 +11,7 @@ sums. Floats never enter a ring (it would round them to fractions).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 import sympy as sp
 
@@ -47,7 +48,7 @@ def _isolated_zeros(argument: sp.Expr) -> bool:
     symbols = argument.free_symbols
     if not symbols or argument.atoms(sp.Float) or not argument.is_rational_function(*symbols):
         return False  # Max and Min are no sympy Function: ask for a rational function itself
-    return not _zero_fraction(argument)
+    return _zero_fraction(argument) is False
 
 
 def _stand_ins(opaque: set[sp.Basic], split: bool) -> dict[sp.Basic, sp.Expr]:
@@ -94,17 +95,92 @@ def zero_polynomial(expr: sp.Expr) -> bool:
     return any(_zero_fraction(expr.xreplace(_stand_ins(opaque, split))) for split in splits)
 
 
-def _zero_fraction(plain: sp.Expr) -> bool:
+def _zero_fraction(plain: sp.Expr) -> bool | None:
+    """Whether ``plain``, a rational function of its symbols with rational coefficients, is 0
+    (True) or not (False); None where it is no such function (a function value, a float, an
+    irrational constant, a root), which says nothing either way.
+
+    The fraction is brought over one denominator in sympy's polynomial ring without the gcd
+    that its field of fractions computes at every step (most of the time of a zero test of an
+    inverse's entries): the numerator is 0 exactly when the fraction is, wherever it is
+    defined, whatever common factors it keeps."""
     generators = sorted(plain.free_symbols, key=str)
     if not generators or plain.atoms(sp.Float):
-        return bool(plain == 0)  # a ring would round a float to a fraction
-    for domain in (sp.polys.rings.ring, sp.polys.fields.field):  # polynomials, then fractions
-        try:
-            values, *_ = domain(generators, sp.QQ)
-            return bool(values(plain) == 0)
-        except (sp.polys.polyerrors.CoercionFailed, ValueError, TypeError):
-            continue  # not in this domain
-    return False  # not even a fraction with rational coefficients: the slower steps decide
+        return bool(plain == 0) if plain.is_Rational else None  # a ring would round a float
+    domain, *_ = sp.polys.rings.ring(generators, sp.QQ)
+    try:
+        numerator, _ = _Fractions(domain).of(plain)
+    except _NotRational:
+        return None
+    return bool(numerator == 0)
+
+
+class _NotRational(Exception):
+    """Part of the expression is not a polynomial operation on its symbols and rationals."""
+
+
+_Denominator: TypeAlias = dict[sp.Basic, tuple[sp.polys.rings.PolyElement, int]]
+
+
+class _Fractions:
+    """Rational functions as a numerator and a product of powers of polynomials (keyed by the
+    sympy expression each came from), so that a sum's common denominator is a product, not a
+    gcd: terms over P² and P³ are brought over P³."""
+
+    def __init__(self, domain: sp.polys.rings.PolyRing) -> None:
+        self.domain = domain
+        self.generators = {g.as_expr(): g for g in domain.gens}
+
+    def of(self, expr: sp.Basic) -> tuple[sp.polys.rings.PolyElement, _Denominator]:
+        if expr.is_Rational:
+            return self.domain(expr), {}
+        if expr in self.generators:
+            return self.generators[expr], {}
+        if isinstance(expr, sp.Add):
+            return self._sum([self.of(a) for a in expr.args])
+        if isinstance(expr, sp.Mul):
+            numerator, denominator = self.domain.one, _Denominator()
+            for factor in expr.args:
+                top, bottom = self.of(factor)
+                numerator *= top
+                denominator = _times(denominator, bottom)
+            return numerator, denominator
+        if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+            top, bottom = self.of(expr.base)
+            power = int(expr.exp)
+            if power >= 0:
+                return top**power, {k: (p, e * power) for k, (p, e) in bottom.items()}
+            if not top:
+                raise _NotRational  # a division by the zero polynomial: no value anywhere
+            numerator = self.domain.one
+            for factor, exponent in bottom.values():
+                numerator *= factor ** (exponent * -power)
+            return numerator, {expr.base: (top, -power)}
+        raise _NotRational
+
+    def _sum(
+        self, terms: list[tuple[sp.polys.rings.PolyElement, _Denominator]]
+    ) -> tuple[sp.polys.rings.PolyElement, _Denominator]:
+        common: _Denominator = {}
+        for _, denominator in terms:
+            for key, (factor, exponent) in denominator.items():
+                if exponent > common.get(key, (factor, 0))[1]:
+                    common[key] = (factor, exponent)
+        total = self.domain.zero
+        for numerator, denominator in terms:
+            for key, (factor, exponent) in common.items():
+                missing = exponent - denominator.get(key, (factor, 0))[1]
+                if missing:
+                    numerator = numerator * factor**missing
+            total += numerator
+        return total, common
+
+
+def _times(a: _Denominator, b: _Denominator) -> _Denominator:
+    product = dict(a)
+    for key, (factor, exponent) in b.items():
+        product[key] = (factor, product.get(key, (factor, 0))[1] + exponent)
+    return product
 
 
 def ring_diff(
