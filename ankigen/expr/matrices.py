@@ -102,7 +102,7 @@ class MatrixTranslator:
 
     def _product(self, a: tuple[Value, Shape], b: tuple[Value, Shape]) -> tuple[Value, Shape]:
         shape = Shape(a[1].rows, b[1].cols)
-        value = a[0] * b[0]
+        value = _matmul(a[0], b[0]) if not self.symbolic else a[0] * b[0]
         if shape.scalar and not self.symbolic:  # x.T @ y is a number
             return _only_entry(value), shape
         return value, shape  # of symbolic size, sympy differentiates a 1 × 1 product as is
@@ -183,6 +183,22 @@ def _entry_pairs(
         return [(x, y)]
     size = len(y if shape_x.scalar else x)
     return [(x if shape_x.scalar else x[i], y if shape_y.scalar else y[i]) for i in range(size)]
+
+
+def _matmul(a: Value, b: Value) -> Value:
+    """The product of two matrices of symbols, each entry one sum: sympy's own product goes
+    through its domain matrices, several times slower on entries that are expressions."""
+    if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)) or a.cols != b.rows:
+        return a * b  # sympy's product, with sympy's error for shapes that do not fit
+    return sp.ImmutableMatrix(
+        a.rows,
+        b.cols,
+        [
+            sp.Add(*(a[i, k] * b[k, j] for k in range(a.cols)))
+            for i in range(a.rows)
+            for j in range(b.cols)
+        ],
+    )
 
 
 def _only_entry(value: Value) -> sp.Expr:
