@@ -43,7 +43,8 @@ from ankigen.plumbing.resources import asset_text, bundled_catalogue
 from ankigen.records import Options, Rule
 from ankigen.render import render
 from ankigen.render.notes import DISPLAY_WIDTH, FIELDS, render_note, symbol_shapes
-from ankigen.write.package import Times, write_package
+from ankigen.write.lockfile import Times
+from ankigen.write.package import write_package
 
 BUNDLED_NOTES = len(LESSON_IDS) + sum(len(ids) for ids in ADDED_IDS.values())
 

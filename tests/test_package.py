@@ -24,7 +24,8 @@ from ankigen.errors import OutputError
 from ankigen.records import RenderedNote
 from ankigen.render.notes import FIELDS, note_type
 from ankigen.write import package
-from ankigen.write.package import Times, deck_id, note_guid, write_package
+from ankigen.write.lockfile import Times
+from ankigen.write.package import deck_id, note_guid, write_package
 
 TIMES = Times(note_type=1_700_000_000, notes={})  # every note stamped with the note type's time
 

@@ -28,8 +28,7 @@ from pathlib import Path
 
 from ankigen.errors import NoteTypeChangeError, OutputError, Problem
 from ankigen.records import NoteType, Rendered, RenderedNote
-from ankigen.write.lockfile import Lock, NoteStamp, NoteTypeStamp, write_lock
-from ankigen.write.package import Times
+from ankigen.write.lockfile import Lock, NoteStamp, NoteTypeStamp, Times, write_lock
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,14 @@ MAX_LOCK_BYTES = 16 * 1024 * 1024  # about 80,000 rules; the bundled lock is 25 
 EARLIEST = 946_684_800  # 2000-01-01, before which no Anki deck was made (Anki dates from 2006)
 LATEST = 4_102_444_800  # 2100-01-01; a time in milliseconds (now about 1.7e12) is far above it
 _MAX_ID = 2**63 - 1  # Anki's ids are signed 64-bit integers
+
+
+@dataclass(frozen=True)
+class Times:
+    """Modification times (seconds since the epoch) for the note type and each rule's note."""
+
+    note_type: int
+    notes: Mapping[str, int]
 
 
 @dataclass(frozen=True)

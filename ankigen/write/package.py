@@ -30,23 +30,15 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 
 from ankigen.plumbing.files import replace_atomically
 from ankigen.records import MediaFile, NoteType, RenderedNote
+from ankigen.write.lockfile import Times
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold: no wall clock
-
-
-@dataclass(frozen=True)
-class Times:
-    """Modification times (seconds since the epoch) for the note type and each rule's note."""
-
-    note_type: int
-    notes: Mapping[str, int]
 
 
 def deck_id(name: str) -> int:
