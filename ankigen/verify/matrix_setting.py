@@ -44,13 +44,7 @@ class Setting:
     def rational(self) -> bool:
         """Whether every expression is a rational function of the symbols with rational
         coefficients, so that values are exact (and cheap)."""
-        parts = (self.function, self.claim, self.truth)
-        return all(
-            all(a.is_Symbol or a.is_Rational for a in m.atoms())
-            and not m.atoms(sp.Function, sp.Max, sp.Min)  # Max and Min are no sympy Function
-            and all(p.exp.is_Integer for p in m.atoms(sp.Pow))
-            for m in parts
-        )
+        return all(_rational(entry) for m in (self.function, self.claim, self.truth) for entry in m)
 
     @property
     def where(self) -> str:
@@ -65,6 +59,17 @@ class Setting:
         return (
             f"entry {i + 1} of the claim" if cols == 1 else f"entry ({i + 1}, {j + 1}) of the claim"
         )
+
+
+def _rational(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is built from symbols and rationals by sums, products and whole powers
+    only (no function, float or constant such as pi), read in one pass."""
+    for node in sp.preorder_traversal(expr):
+        if node.is_Symbol or node.is_Rational or node.is_Add or node.is_Mul:
+            continue
+        if not (node.is_Pow and node.exp.is_Integer):
+            return False
+    return True
 
 
 def settings_for(problem: MatrixProblem, max_size: int) -> list[Setting]:
