@@ -25,7 +25,7 @@ unusual node costs speed, never a wrong value.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import mpmath
@@ -64,6 +64,29 @@ def evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int
     return value
 
 
+def evaluate_together(
+    exprs: Sequence[sp.Basic], point: Mapping[sp.Symbol, sp.Rational], digits: int
+) -> tuple[Value, ...]:
+    """The values of several expressions at one point, as :func:`evaluate` gives them, in one
+    walk: the subexpressions they share (a claim and its derivative share most) are computed
+    once. Each value carries the ties and the magnitude of them all, their union and their
+    largest, which is what a comparison of them asks for."""
+    values = _evaluate_together(exprs, point, digits)
+    if values and values[0].ties and digits < TIE_DIGITS:
+        return _evaluate_together(exprs, point, TIE_DIGITS)
+    return values
+
+
+def _evaluate_together(
+    exprs: Sequence[sp.Basic], point: Mapping[sp.Symbol, sp.Rational], digits: int
+) -> tuple[Value, ...]:
+    walk = _Walk(point, digits)
+    with mpmath.workdps(digits):
+        found = [_value_in(walk, expr) for expr in exprs]
+    ties = frozenset(walk.ties)
+    return tuple(Value(value, ties, walk.magnitude, too_large) for value, too_large in found)
+
+
 def constant_sign(expr: sp.Basic) -> int | None:
     """The sign of a constant expression (+1, -1 or 0), or None where it cannot be told: a value
     is taken for a sign only when it stands clear of what the digits used can resolve, first at
@@ -87,13 +110,19 @@ def constant_sign(expr: sp.Basic) -> int | None:
 def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> Value:
     walk = _Walk(point, digits)
     with mpmath.workdps(digits):
-        try:
-            result = walk.value(expr)
-        except _TooLarge:
-            return Value(None, frozenset(walk.ties), walk.magnitude, too_large=True)
-        except (_NoValue, ZeroDivisionError, ValueError, OverflowError, TypeError):
-            return Value(None, frozenset(walk.ties), walk.magnitude)
-        return Value(_real(result, walk.tolerance), frozenset(walk.ties), walk.magnitude)
+        value, too_large = _value_in(walk, expr)
+    return Value(value, frozenset(walk.ties), walk.magnitude, too_large)
+
+
+def _value_in(walk: _Walk, expr: sp.Basic) -> tuple[mpmath.mpf | None, bool]:
+    """``expr``'s real value in ``walk`` (None if it has none), and whether it is too large."""
+    try:
+        result = walk.value(expr)
+    except _TooLarge:
+        return None, True
+    except (_NoValue, ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return None, False
+    return _real(result, walk.tolerance), False
 
 
 def _real(value: mpmath.mpc | mpmath.mpf, tolerance: mpmath.mpf) -> mpmath.mpf | None:

@@ -21,7 +21,7 @@ import mpmath
 import sympy as sp
 
 from ankigen.records import Rule
-from ankigen.verify.numeric import evaluate
+from ankigen.verify.numeric import evaluate, evaluate_together
 from ankigen.verify.points import (
     SPREAD_EXPONENTS,
     Domain,
@@ -203,10 +203,9 @@ class Refuter:
         """The message for a point where the claim is wrong, or None where it is right or
         where nothing can be compared. A point that should be comparable but is not (see
         :attr:`unverifiable`) is remembered: it keeps the rule from being proved."""
-        want = evaluate(self.truth, point, PRECISION)
+        want, got = evaluate_together(self.compared_pair, point, PRECISION)
         if want.value is None and not want.too_large:
             return self._from_the_function(point, want.ties)  # outside the domain, or 0/0
-        got = evaluate(self.claim, point, PRECISION)
         if want.too_large and got.too_large:
             return None  # both beyond any size (exp(exp(x)) at x = 40)
         if want.too_large or got.too_large:
@@ -223,7 +222,7 @@ class Refuter:
         if digits > _MAX_DIGITS:
             self._unverifiable(point, "its values cancel beyond the digits ankigen computes")
             return None
-        want, got = (evaluate(e, point, digits) for e in (self.truth, self.claim))
+        want, got = evaluate_together(self.compared_pair, point, digits)
         if want.value is None or _agree(got.value, want.value):
             self.tested.append(point)
             return None
@@ -272,7 +271,7 @@ class Refuter:
         (x - 2)**5's is a tie 10**-9 away, but not 10**-3 away)."""
         for step in _NEIGHBOURS:
             for near in self._neighbours(point, step):
-                seen = set().union(*(evaluate(e, near, PRECISION).ties for e in self.compared_pair))
+                seen = evaluate_together(self.compared_pair, near, PRECISION)[0].ties
                 if seen != ties:
                     return False
         return True
