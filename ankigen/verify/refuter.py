@@ -73,17 +73,16 @@ class Refuter:
     """
 
     def __init__(self, rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr) -> None:
-        abstract = sorted(
-            {f.func for f in (claim + truth + function).atoms(sp.core.function.AppliedUndef)},
-            key=str,
-        )
+        exprs = (claim, truth, function)
+        applied = set().union(*(e.atoms(sp.core.function.AppliedUndef) for e in exprs))
+        abstract = sorted({f.func for f in applied}, key=str)
         stand_ins, self.described = _choose_stand_ins(abstract)
         self.general = bool(abstract)
         self.stand_ins = stand_ins
         self.rule = rule
-        self.claim = claim.subs(stand_ins).doit()
-        self.truth = truth.subs(stand_ins).doit()
-        self.function = function.subs(stand_ins).doit()
+        if stand_ins:  # g(x) becomes a concrete function, and Derivative(g(x), x) its derivative
+            exprs = tuple(e.subs(stand_ins).doit() for e in exprs)
+        self.claim, self.truth, self.function = exprs
         symbols = self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols
         self.domain = Domain(sorted(symbols, key=str), rule.assumptions)
         self.variable = next((s for s in symbols if s.name == rule.variable), None)
