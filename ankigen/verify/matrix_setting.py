@@ -190,7 +190,7 @@ def setting_at(problem: MatrixProblem, sizes: dict[str, int]) -> Setting:
     variable = set(as_matrix(env[problem.variable], "variable"))
     eliminated = eliminate(relations, variable, where)
     known = _shaped_symbols(env, function, claim)
-    drawn = tuple(sorted(known - set(eliminated), key=str))
+    drawn = tuple(sorted(known - set(eliminated), key=lambda s: s.name))  # str(s), sooner
     unflagged = {
         flagged: same
         for name in env

@@ -104,7 +104,7 @@ def _zero_fraction(plain: sp.Expr) -> bool | None:
     that its field of fractions computes at every step (most of the time of a zero test of an
     inverse's entries): the numerator is 0 exactly when the fraction is, wherever it is
     defined, whatever common factors it keeps."""
-    generators = sorted(plain.free_symbols, key=str)
+    generators = sorted(plain.free_symbols, key=_name)
     if not generators or plain.atoms(sp.Float):
         return bool(plain == 0) if plain.is_Rational else None  # a ring would round a float
     domain, *_ = sp.polys.rings.ring(generators, sp.QQ)
@@ -196,10 +196,10 @@ def ring_diff(
         return None  # the ring would round a float to a fraction
     opaque = function.atoms(sp.Function, sp.NumberSymbol)
     opaque |= {p for p in function.atoms(sp.Pow) if not (p.exp.is_Integer and p.exp > 0)}
-    stand_in = {atom: sp.Dummy(f"g{k}") for k, atom in enumerate(sorted(opaque, key=str))}
+    stand_in = {atom: sp.Dummy(f"g{k}") for k, atom in enumerate(opaque)}  # any order will do
     plain = {f: f.xreplace(stand_in) for f in set(function)}
     generators = sorted(
-        set().union(variable.free_symbols, *(p.free_symbols for p in plain.values())), key=str
+        set().union(variable.free_symbols, *(p.free_symbols for p in plain.values())), key=_name
     )
     try:
         domain, *_ = sp.polys.rings.ring(generators, sp.QQ)
@@ -219,3 +219,9 @@ def ring_diff(
         return result.xreplace(back)
 
     return diff
+
+
+def _name(symbol: sp.Symbol) -> tuple[str, int]:
+    """A symbol's place in a ring's generators: by name, stand-ins of one name by creation
+    (printing each to sort by its text costs more than the ring's arithmetic)."""
+    return symbol.name, getattr(symbol, "dummy_index", 0)
