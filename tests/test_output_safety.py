@@ -26,9 +26,9 @@ deck: "Derivatives for ML::Slow"
 rules:
   - id: slow
     name: Slow
-    function: (x + 1)**400*(x - 1)**400
-    derivative: 800*x*(x**2 - 1)**399
-    context: A true claim that sympy cannot prove quickly.
+    function: (x + 1)**1000*(x - 1)**1000*(x + 2)**1000
+    derivative: 1000*(x**2 - 1)**999*(x + 2)**999*(3*x**2 + 4*x - 1)
+    context: A true claim whose proof takes about 40 s.
 """
 
 

@@ -183,10 +183,11 @@ def setting_at(problem: MatrixProblem, sizes: dict[str, int]) -> Setting:
     plain = {n: _entries(n, s, sizes, {}) for n, s in problem.shapes.items()}
     filters = relations_of(problem.conditions, plain, where)  # before sign flags make x > 0 True
     flags = sign_flags(filters, where)
-    env = {n: _entries(n, s, sizes, flags) for n, s in problem.shapes.items()}
+    # with no sign to state, the plain entries are the entries, and the filters the relations
+    env = {n: _entries(n, s, sizes, flags) for n, s in problem.shapes.items()} if flags else plain
     function = _build(problem.function, env, "function", where)
     claim = _build(problem.claim, env, "claim", where)
-    relations = relations_of(problem.conditions, env, where)
+    relations = relations_of(problem.conditions, env, where) if flags else filters
     variable = set(as_matrix(env[problem.variable], "variable"))
     eliminated = eliminate(relations, variable, where)
     known = _shaped_symbols(env, function, claim)
