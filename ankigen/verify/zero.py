@@ -10,6 +10,7 @@ sums. Floats never enter a ring (it would round them to fractions).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -215,10 +216,17 @@ def ring_diff(
         for dummy, atom in back.items():
             if dummy in position and atom.has(entry):
                 outer = element.diff(domain.gens[position[dummy]]).as_expr()
-                result += outer * sp.diff(atom, entry)
+                result += outer * _inner_derivative(atom, entry)
         return result.xreplace(back)
 
     return diff
+
+
+@functools.lru_cache(maxsize=4096)
+def _inner_derivative(atom: sp.Expr, entry: sp.Symbol) -> sp.Expr:
+    """sympy's derivative of a function value by one entry, remembered: the same values (the
+    rows of tanh(W @ x) for the rows and columns that sizes share) recur at many sizes."""
+    return sp.diff(atom, entry)
 
 
 def _name(symbol: sp.Symbol) -> tuple[str, int]:
