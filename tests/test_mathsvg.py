@@ -290,10 +290,11 @@ def test_the_speed_ups_of_ziamath_change_no_byte_of_any_formula(
     formulas: list[tuple[str, bool]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ziamath as it is (nested "no stretch" passes, exponential in nesting; deep copies of
-    styles) and as mathsvg speeds it up draw every bundled formula, and tricky ones, to the
-    same bytes and sizes."""
+    styles; sizes converted afresh at every call) and as mathsvg speeds it up draw every
+    bundled formula, and tricky ones, to the same bytes and sizes."""
     mathsvg.warm_up()
     from ziamath import styles
+    from ziamath.nodes.mnode import Mnode
     from ziamath.nodes.mrow import Mrow
 
     sample = [mathsvg.Formula(t, d) for t, d in formulas]
@@ -301,6 +302,7 @@ def test_the_speed_ups_of_ziamath_change_no_byte_of_any_formula(
     fast = [mathsvg.typeset(f) for f in sample]
     monkeypatch.setattr(Mrow, "_get_height_nostretch", Mrow._get_height_nostretch.__wrapped__)
     monkeypatch.setattr(styles, "asdict", dataclasses.asdict)
+    monkeypatch.setattr(Mnode, "size_px", Mnode.size_px.__wrapped__)
     assert [mathsvg.typeset(f) for f in sample] == fast
     # and every one of them passes the checks of a cache entry, so it is read back, not redone
     assert all(mathsvg._unpack(mathsvg._pack(rendered)) == rendered for rendered in fast)
