@@ -251,7 +251,10 @@ def _remember_sizes() -> None:
 
     @functools.wraps(convert)
     def size_px(self: Mnode, size: str, fontsize: float | None = None) -> float:
-        return in_pixels(size, self.glyphsize if fontsize is None else fontsize)
+        try:
+            return in_pixels(size, self.glyphsize if fontsize is None else fontsize)
+        except TypeError:  # a size that cannot be a key: converted as ziamath does
+            return float(convert(self, size, fontsize))
 
     Mnode.size_px = size_px  # type: ignore[method-assign]
 
