@@ -101,6 +101,16 @@ WRONG = [
         "Piecewise((x, Abs(x) < 1), (sign(x), Abs(x) > 1), (0, True))",
         {},
     ),
+    # sympy simplifies away where the text has no value (the text is wrong there)
+    ("Max(0, x)", "Heaviside(x)*Max(0, x)/Max(0, x)", {}),
+    ("x", "Max(0, 10 - x)/Max(0, 10 - x)", {}),
+    ("x**2/2", "exp(log(x))", {}),
+    ("x**2/2", "sqrt(x)**2", {}),
+    ("x**2/2", "x**(1/2)*x**(1/2)", {}),
+    ("x**2", "2*x*(x - 3)/(x - 3)", {}),
+    ("x**2", "2*x*q(x - 2)", {"define": {"q(t)": "t/t"}}),
+    ("x**2/2", "r(x)", {"define": {"r(t)": "exp(log(t))"}}),
+    ("x*y", "y*Max(0, y)/Max(0, y)", {"variable": "x"}),
     # several variables
     (LSE3, "exp(a)/(exp(a) + exp(b))", {"variable": "a"}),
     ("Max(0, 1 - y*z)", "Piecewise((-z, y*z < 1), (0, True))", {"variable": "z"}),
@@ -173,6 +183,11 @@ RIGHT = [
         {},
     ),
     ("Max(0, 1 - x)**2", "Piecewise((2*x - 2, x < 1), (0, True))", {}),
+    # where the text has a value everywhere it is asked for, sympy's simplification is fine
+    ("x**2/2", "exp(log(x))", {"assume": ("x > 0",)}),
+    ("Max(0, x)", "Heaviside(x)*Max(0, x)/Max(0, x)", {"assume": ("x > 0",)}),
+    ("x**2", "2*x*(x**2 + 1)/(x**2 + 1)", {}),
+    ("sqrt(x)", "sqrt(x)/(2*x)", {"assume": ("x > 0",)}),
 ]
 
 

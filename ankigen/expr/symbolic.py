@@ -66,6 +66,15 @@ RELATIONS = {
 }
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A condition a formula as written needs to have a value: ``expr`` is ``kind`` (nonzero,
+    positive or nonnegative)."""
+
+    kind: str
+    expr: sp.Expr
+
+
 def _sign_flags(name: str, assumptions: tuple[Assumption, ...]) -> dict[str, bool]:
     """sympy's sign assumptions that the conditions on ``name`` imply."""
     interval = Interval.of(name, assumptions)
@@ -124,6 +133,52 @@ class Translator:
                     *((self.expr(value, env), self.condition(cond, env)) for value, cond in pieces)
                 )
         raise TypeError(f"not an expression node: {node!r}")
+
+    def guards(self, node: Node, env: Mapping[str, sp.Expr] | None = None) -> list[Guard]:
+        """What ``node`` as written needs of its parts to have a value: each divisor is not 0,
+        the argument of each log is positive, of each root not negative. sympy drops some of
+        these while it builds the expression (``Max(0, x)/Max(0, x)`` becomes 1, which has a
+        value where the text has none); a check at points can ask for them again. Parts
+        inside a piecewise branch are left out: they need a value only where it applies."""
+        env = env or {}
+        found: list[Guard] = []
+        match node:
+            case Neg(operand=operand):
+                found += self.guards(operand, env)
+            case BinOp(op=op, left=left, right=right):
+                found += self.guards(left, env) + self.guards(right, env)
+                found += self._operation_guards(op, left, right, env)
+            case Call(kind="function", name=name, args=args):
+                for arg in args:
+                    found += self.guards(arg, env)
+                if name in ("log", "ln", "sqrt") and len(args) == 1:
+                    kind = "positive" if name != "sqrt" else "nonnegative"
+                    found.append(Guard(kind, self.expr(args[0], env)))
+            case Call(kind="defined", name=name, args=args):
+                helper = self.definitions[name]
+                values = tuple(self.expr(a, env) for a in args)
+                for arg in args:
+                    found += self.guards(arg, env)
+                found += self.guards(helper.body, dict(zip(helper.params, values, strict=True)))
+            case Call(args=args):
+                for arg in args:
+                    found += self.guards(arg, env)
+        return [g for g in found if g.expr.free_symbols]  # a constant is in its domain or zoo
+
+    def _operation_guards(
+        self, op: str, left: Node, right: Node, env: Mapping[str, sp.Expr]
+    ) -> list[Guard]:
+        if op == "/":
+            return [Guard("nonzero", self.expr(right, env))]
+        if op != "**":
+            return []
+        exponent = self.expr(right, env)
+        if not exponent.is_Rational or (exponent.is_Integer and exponent >= 0):
+            return []
+        if exponent.is_Integer:  # x**-2: a division
+            return [Guard("nonzero", self.expr(left, env))]
+        kind = "positive" if exponent < 0 else "nonnegative"  # x**(1/2), x**(-1/2)
+        return [Guard(kind, self.expr(left, env))]
 
     def call(self, node: Call, env: Mapping[str, sp.Expr]) -> sp.Expr:
         args = tuple(self.expr(a, env) for a in node.args)

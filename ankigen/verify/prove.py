@@ -94,7 +94,7 @@ def _prove_scalar(rule: Rule) -> Verdict:
         return Verdict(rule.id, Status.INVALID, problem)
     truth = sp.diff(function, variable)
 
-    refuter = Refuter(rule, claim, truth, function)
+    refuter = Refuter(rule, claim, truth, function, translate.guards(rule.derivative))
     problem = refuter.undefined_everywhere()
     if problem:
         return Verdict(rule.id, Status.INVALID, problem)

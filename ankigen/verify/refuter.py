@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import mpmath
 import sympy as sp
 
+from ankigen.expr.symbolic import Guard
 from ankigen.records import Rule
 from ankigen.verify.numeric import evaluate, evaluate_together
 from ankigen.verify.points import (
@@ -30,6 +31,7 @@ from ankigen.verify.points import (
     spread_points,
 )
 from ankigen.verify.regions import Point, Region, describe, feasibility
+from ankigen.verify.written import broken, dropped
 
 PRECISION = 50  # digits for the comparisons
 
@@ -72,7 +74,14 @@ class Refuter:
     with enough digits to survive the cancellation of the largest values met.
     """
 
-    def __init__(self, rule: Rule, claim: sp.Expr, truth: sp.Expr, function: sp.Expr) -> None:
+    def __init__(
+        self,
+        rule: Rule,
+        claim: sp.Expr,
+        truth: sp.Expr,
+        function: sp.Expr,
+        guards: Sequence[Guard] = (),
+    ) -> None:
         exprs = (claim, truth, function)
         applied = set().union(*(e.atoms(sp.core.function.AppliedUndef) for e in exprs))
         abstract = sorted({f.func for f in applied}, key=str)
@@ -82,7 +91,10 @@ class Refuter:
         self.rule = rule
         if stand_ins:  # g(x) becomes a concrete function, and Derivative(g(x), x) its derivative
             exprs = tuple(e.subs(stand_ins).doit() for e in exprs)
+            guards = [Guard(g.kind, g.expr.subs(stand_ins).doit()) for g in guards]
         self.claim, self.truth, self.function = exprs
+        # what the claim's text needs to have a value, and sympy's form of it does not
+        self.written = dropped(guards, self.claim)
         symbols = self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols
         self.domain = Domain(sorted(symbols, key=str), rule.assumptions)
         self.variable = next((s for s in symbols if s.name == rule.variable), None)
@@ -214,6 +226,9 @@ class Refuter:
         if ties and not self._flat(point, ties):
             return None  # on a kink the claim may say anything (or nothing)
         self.compared += 1
+        unwritten = broken(self.written, point, PRECISION)
+        if unwritten is not None and want.value is not None:
+            return f"{self._message(point, None, want.value)} (as written, the claim {unwritten})"
         if _agree(got.value, want.value):
             self.tested.append(point)
             return None
