@@ -178,3 +178,52 @@ def test_a_kink_whose_sign_is_0_on_a_region_is_never_proved(
             assert status != Status.PROVED, (rule_id, detail)
             if "band" not in rule_id:
                 assert status == Status.REFUTED, (rule_id, detail)
+
+
+AS_WRITTEN = """
+deck: Claims sympy simplifies
+rules:
+  - id: divided-by-a-relu
+    name: Wrong where an entry is not positive
+    shapes: {x: [n]}
+    function: sum(x * x) / 2
+    variable: x
+    derivative: x * Max(0, x) / Max(0, x)
+    context: sympy makes x of it, but the text divides by 0 where an entry is not positive.
+  - id: log-of-an-entry
+    name: Wrong where an entry is not positive
+    shapes: {x: [n]}
+    function: sum(x * x) / 2
+    variable: x
+    derivative: exp(log(x))
+    context: sympy makes x of it, but the text takes the log of entries that are not positive.
+  - id: log-of-a-determinant
+    name: Wrong where the determinant is not positive
+    shapes: {X: [n, n]}
+    function: det(X)
+    variable: X
+    derivative: exp(log(det(X))) * inv(X).T
+    context: the text takes the log of a determinant that is negative on a whole region.
+  - id: log-of-a-positive-entry
+    name: Right, for positive entries
+    shapes: {x: [n]}
+    function: sum(x * x) / 2
+    variable: x
+    derivative: exp(log(x))
+    assume: ["x > 0"]
+    context: every entry is positive, so the text has a value everywhere it is asked for.
+"""
+
+
+def test_a_claim_is_read_as_written_not_as_sympy_simplifies_it(tmp_path: Path) -> None:
+    """sympy builds Max(0, x)/Max(0, x) as 1 and exp(log(x)) as x: the text has no value on a
+    whole region where the derivative has one, and is refuted there, naming what fails."""
+    (tmp_path / "written.yaml").write_text(AS_WRITTEN, encoding="utf-8")
+    rules = load_catalogue([tmp_path]).rules
+    checked = verify_rules(rules, timeout=60, jobs=2)
+    verdicts = {v.rule_id: v for v in checked}
+    for rule_id in ("divided-by-a-relu", "log-of-an-entry", "log-of-a-determinant"):
+        verdict = verdicts[rule_id]
+        assert verdict.status == Status.REFUTED, (rule_id, verdict)
+        assert "as written has no value" in verdict.detail, verdict.detail
+    assert verdicts["log-of-a-positive-entry"].status == Status.PROVED

@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 import sympy as sp
 
 from ankigen.expr.shapes import SCALAR, Shape
-from ankigen.expr.symbolic import FUNCTIONS, RELATIONS
+from ankigen.expr.symbolic import FUNCTIONS, RELATIONS, Guard
 from ankigen.expr.tree import (
     BinOp,
     Call,
@@ -92,6 +92,55 @@ class MatrixTranslator:
                 values = [self._value(a, env) for a in args]
                 return self._each(lambda *xs: self._helper(helper, xs), values)
         raise NotImplementedError(f"{type(node).__name__} is not supported in a vector rule")
+
+    def guards(self, node: Node, env: Mapping[str, Value]) -> list[Guard]:
+        """What ``node`` as written needs of each entry to have a value (see
+        :meth:`ankigen.expr.symbolic.Translator.guards`): divisors not 0, the arguments of logs
+        positive and of roots not negative, entry by entry, helpers included."""
+        found: list[Guard] = []
+        match node:
+            case Neg(operand=operand) | Transpose(operand=operand):
+                found += self.guards(operand, env)
+            case BinOp(op=op, left=left, right=right):
+                found += self.guards(left, env) + self.guards(right, env)
+                found += self._operation_guards(op, left, right, env)
+            case Call(kind="function", name=name, args=args):
+                for arg in args:
+                    found += self.guards(arg, env)
+                if name in ("log", "ln", "sqrt") and len(args) == 1:
+                    kind = "positive" if name != "sqrt" else "nonnegative"
+                    found += [Guard(kind, e) for e in _entries(self.build(args[0], env))]
+            case Call(kind="defined", name=name, args=args):
+                for arg in args:
+                    found += self.guards(arg, env)
+                found += self._helper_guards(self.definitions[name], args, env)
+        return [g for g in found if g.expr.free_symbols]  # a constant is in its domain or zoo
+
+    def _operation_guards(
+        self, op: str, left: Node, right: Node, env: Mapping[str, Value]
+    ) -> list[Guard]:
+        if op == "/":
+            return [Guard("nonzero", e) for e in _entries(self.build(right, env))]
+        if op != "**":
+            return []
+        exponent = self.build(right, env)
+        if not getattr(exponent, "is_Rational", False) or (exponent.is_Integer and exponent >= 0):
+            return []
+        kind = "nonzero" if exponent.is_Integer else "positive" if exponent < 0 else "nonnegative"
+        return [Guard(kind, e) for e in _entries(self.build(left, env))]
+
+    def _helper_guards(
+        self, helper: Definition, args: tuple[Node, ...], env: Mapping[str, Value]
+    ) -> list[Guard]:
+        """The guards of a helper's body at each entry its arguments give it."""
+        values = [self.build(a, env) for a in args]
+        scalar = MatrixTranslator({}, self.definitions, self.symbolic)
+        sizes = {len(_entries(v)) for v in values if isinstance(v, sp.MatrixBase)}
+        found: list[Guard] = []
+        for k in range(max(sizes, default=1)):
+            each = [_entries(v)[k] if isinstance(v, sp.MatrixBase) else v for v in values]
+            found += scalar.guards(helper.body, dict(zip(helper.params, each, strict=True)))
+        return found
 
     def _helper(self, helper: Definition, args: tuple[sp.Expr, ...]) -> sp.Expr:
         inner = dict(zip(helper.params, args, strict=True))
@@ -199,6 +248,10 @@ def _matmul(a: Value, b: Value) -> Value:
             for j in range(b.cols)
         ],
     )
+
+
+def _entries(value: Value) -> list[sp.Expr]:
+    return list(value) if isinstance(value, sp.MatrixBase) else [value]
 
 
 def _only_entry(value: Value) -> sp.Expr:

@@ -44,6 +44,7 @@ def prove_matrix_rule(rule: Rule) -> Verdict:
         symbolic_function=_builder(symbolic, rule.function),
         symbolic_claim=_builder(symbolic, rule.derivative),
         layout=_layout(rule, shapes),
+        claim_guards=lambda env: concrete.guards(rule.derivative, env),
     )
     with warnings.catch_warnings():  # sympy's matrix calculus warns about its own internals
         warnings.simplefilter("ignore", SymPyDeprecationWarning)

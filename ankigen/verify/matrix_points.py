@@ -20,6 +20,7 @@ import sympy as sp
 from ankigen.verify.matrix_problem import Stop, Value, short
 from ankigen.verify.matrix_setting import Point, Setting, as_matrix
 from ankigen.verify.matrix_values import Evaluator, Number, differ
+from ankigen.verify.written import broken
 
 MAX_TRIES = 400  # draws per assignment for points that satisfy the conditions
 _DIGITS = 30  # precision of the comparison where values are not rational
@@ -67,6 +68,14 @@ def refute(setting: Setting, rng: random.Random, count: int) -> None:
             if confirmed is not None:
                 refutation = _refutation(setting, index, point, *confirmed)
                 raise Stop("refuted", refutation)
+        unwritten = broken(setting.written, point, _DIGITS + 20)
+        if unwritten is not None:
+            at = f"wrong at {setting.where}" if setting.where else "wrong"
+            raise Stop(
+                "refuted",
+                f"{at}: at {_shown(setting, point)} the claim as written has no value, and the "
+                f"derivative has one: the claim {unwritten}",
+            )
         compared += 1
         if compared == count:
             return
@@ -146,14 +155,18 @@ def _refutation(setting: Setting, index: int, point: Point, claimed: sp.Expr, tr
     both values there."""
     at = f"wrong at {setting.where}" if setting.where else "wrong"
     entry = setting.entry(index)
-    shown = ", ".join(
-        f"{name} = {_show(as_matrix(value, name).xreplace(point), value)}"
-        for name, value in setting.env.items()
-    )
+    shown = _shown(setting, point)
     return (
         f"{at}: {entry} is {short(setting.claim[index])}, the derivative is "
         f"{short(setting.truth[index])}; at {shown} they differ "
         f"({short(_show_number(claimed))} vs {short(_show_number(true))})"
+    )
+
+
+def _shown(setting: Setting, point: Point) -> str:
+    return ", ".join(
+        f"{name} = {_show(as_matrix(value, name).xreplace(point), value)}"
+        for name, value in setting.env.items()
     )
 
 

@@ -15,6 +15,8 @@ from typing import Literal, TypeAlias
 
 import sympy as sp
 
+from ankigen.expr.symbolic import Guard
+
 Shape: TypeAlias = tuple[str, ...]  # () scalar, ("n",) column vector, ("m", "n") matrix
 Value: TypeAlias = sp.Expr | sp.MatrixBase
 Env: TypeAlias = Mapping[str, Value]
@@ -56,6 +58,9 @@ class MatrixProblem:
     # them: with them, one entry of each kind stands for all in the symbolic step (see
     # matrix_proof._representatives); without, every entry is reduced.
     layout: tuple[str, str] | None = None
+    # What the claim's text needs of each entry to have a value (divisors not 0, ...), built
+    # like the claim; those sympy's form no longer needs are checked at every point.
+    claim_guards: Callable[[Env], Sequence[Guard]] | None = None
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,10 @@ This module runs the proof and adds the "all sizes" step; its parts are
 :mod:`~ankigen.verify.matrix_problem` (the records, imported from here by other code),
 :mod:`~ankigen.verify.matrix_setting` (the entries, the function, the claim and the derivative
 at one assignment of sizes), :mod:`~ankigen.verify.matrix_conditions` (the conditions' three
-uses) and :mod:`~ankigen.verify.matrix_points` (sample points and the refutation). They import
-only sympy, mpmath, the standard library and each other: the expression parser gives them
-*builders*, callables that build a value from an environment of concrete symbols.
+uses) and :mod:`~ankigen.verify.matrix_points` (sample points and the refutation). Besides
+sympy, mpmath and each other they use only the shared zero test and the check of the claim as
+written (:mod:`~ankigen.verify.zero`, :mod:`~ankigen.verify.written`): the expression parser
+gives them *builders*, callables that build a value from an environment of concrete symbols.
 """
 
 from __future__ import annotations

@@ -19,8 +19,10 @@ from typing import TypeAlias
 
 import sympy as sp
 
+from ankigen.expr.symbolic import Guard
 from ankigen.verify.matrix_conditions import eliminate, relations_of, sign_flags
 from ankigen.verify.matrix_problem import Builder, Env, MatrixProblem, Shape, Stop, Value
+from ankigen.verify.written import dropped
 from ankigen.verify.zero import ring_diff
 
 Point: TypeAlias = dict[sp.Symbol, sp.Rational]
@@ -39,6 +41,7 @@ class Setting:
     drawn: tuple[sp.Symbol, ...]  # the symbols sample points choose
     filters: tuple[tuple[sp.Basic, str], ...]  # every condition, with its text, over ...
     unflagged: Mapping[sp.Symbol, sp.Symbol]  # ... the symbols without sign assumptions
+    written: tuple[Guard, ...] = ()  # what the claim's text needs and sympy's form does not
 
     @cached_property
     def rational(self) -> bool:
@@ -199,8 +202,11 @@ def setting_at(problem: MatrixProblem, sizes: dict[str, int]) -> Setting:
             as_matrix(env[name], name), as_matrix(plain[name], name), strict=True
         )
     }
+    written = dropped(problem.claim_guards(env), claim) if problem.claim_guards else ()
     empty = sp.ImmutableMatrix(0, 0, [])
-    return Setting(sizes, env, function, claim, empty, eliminated, drawn, tuple(filters), unflagged)
+    return Setting(
+        sizes, env, function, claim, empty, eliminated, drawn, tuple(filters), unflagged, written
+    )
 
 
 def _shaped_symbols(
