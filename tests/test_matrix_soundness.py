@@ -190,28 +190,20 @@ rules:
     variable: x
     derivative: x * Max(0, x) / Max(0, x)
     context: sympy makes x of it, but the text divides by 0 where an entry is not positive.
+  - id: a-tie-on-a-region
+    name: Wrong where an entry is positive
+    shapes: {x: [n]}
+    function: sum(x * x) / 2
+    variable: x
+    derivative: x * Min(0, x - Abs(x)) / Min(0, x - Abs(x))
+    context: the divisor is 0 wherever an entry is positive, though each point is a tie.
   - id: log-of-an-entry
-    name: Wrong where an entry is not positive
+    name: Right, through complex values
     shapes: {x: [n]}
     function: sum(x * x) / 2
     variable: x
     derivative: exp(log(x))
-    context: sympy makes x of it, but the text takes the log of entries that are not positive.
-  - id: log-of-a-determinant
-    name: Wrong where the determinant is not positive
-    shapes: {X: [n, n]}
-    function: det(X)
-    variable: X
-    derivative: exp(log(det(X))) * inv(X).T
-    context: the text takes the log of a determinant that is negative on a whole region.
-  - id: log-of-a-positive-entry
-    name: Right, for positive entries
-    shapes: {x: [n]}
-    function: sum(x * x) / 2
-    variable: x
-    derivative: exp(log(x))
-    assume: ["x > 0"]
-    context: every entry is positive, so the text has a value everywhere it is asked for.
+    context: exp(log(x)) is x for negative entries too (log(-2) is complex, its exp real).
 """
 
 
@@ -222,8 +214,40 @@ def test_a_claim_is_read_as_written_not_as_sympy_simplifies_it(tmp_path: Path) -
     rules = load_catalogue([tmp_path]).rules
     checked = verify_rules(rules, timeout=60, jobs=2)
     verdicts = {v.rule_id: v for v in checked}
-    for rule_id in ("divided-by-a-relu", "log-of-an-entry", "log-of-a-determinant"):
+    for rule_id in ("divided-by-a-relu", "a-tie-on-a-region"):
         verdict = verdicts[rule_id]
         assert verdict.status == Status.REFUTED, (rule_id, verdict)
         assert "as written has no value" in verdict.detail, verdict.detail
-    assert verdicts["log-of-a-positive-entry"].status == Status.PROVED
+    assert verdicts["log-of-an-entry"].status == Status.PROVED
+
+
+SINGULAR_AT_LARGE_SIZES = """
+deck: All sizes
+rules:
+  - id: cancelled-determinant
+    name: No value at n = 4 or more
+    shapes: {X: [n, 3]}
+    function: trace(X.T @ X) / 2
+    variable: X
+    derivative: det(X @ X.T) / det(X @ X.T) * X
+    context: X Xᵀ has rank 3 at most, so it is singular at every n of 4 or more.
+  - id: cancelled-inverse
+    name: The same with an inverse
+    shapes: {X: [n, 3]}
+    function: trace(X.T @ X) / 2
+    variable: X
+    derivative: inv(X @ X.T) @ X @ X.T @ X
+    context: the inverse of X Xᵀ does not exist at any n of 4 or more.
+"""
+
+
+def test_an_inverse_sympy_cancels_at_symbolic_size_is_no_proof_for_all_sizes(
+    tmp_path: Path,
+) -> None:
+    """sympy's matrix algebra cancels det(M)/det(M) and inv(M) @ M for M of symbolic size, even
+    where M is singular at every size past 3: right for sizes ≤ 3, never "all sizes"."""
+    (tmp_path / "sizes.yaml").write_text(SINGULAR_AT_LARGE_SIZES, encoding="utf-8")
+    rules = load_catalogue([tmp_path]).rules
+    for verdict in verify_rules(rules, timeout=60, jobs=2):
+        assert verdict.status == Status.PROVED, verdict
+        assert verdict.method.endswith("sizes ≤ 3"), verdict

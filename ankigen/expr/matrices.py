@@ -95,8 +95,8 @@ class MatrixTranslator:
 
     def guards(self, node: Node, env: Mapping[str, Value]) -> list[Guard]:
         """What ``node`` as written needs of each entry to have a value (see
-        :meth:`ankigen.expr.symbolic.Translator.guards`): divisors not 0, the arguments of logs
-        positive and of roots not negative, entry by entry, helpers included."""
+        :meth:`ankigen.expr.symbolic.Translator.guards`): divisors and the arguments of logs
+        not 0, entry by entry, helpers included."""
         found: list[Guard] = []
         match node:
             case Neg(operand=operand) | Transpose(operand=operand):
@@ -107,27 +107,25 @@ class MatrixTranslator:
             case Call(kind="function", name=name, args=args):
                 for arg in args:
                     found += self.guards(arg, env)
-                if name in ("log", "ln", "sqrt") and len(args) == 1:
-                    kind = "positive" if name != "sqrt" else "nonnegative"
-                    found += [Guard(kind, e) for e in _entries(self.build(args[0], env))]
+                if name in ("log", "ln") and len(args) == 1:
+                    found += [Guard("log", e) for e in _entries(self.build(args[0], env))]
             case Call(kind="defined", name=name, args=args):
                 for arg in args:
                     found += self.guards(arg, env)
                 found += self._helper_guards(self.definitions[name], args, env)
-        return [g for g in found if g.expr.free_symbols]  # a constant is in its domain or zoo
+        return found
 
     def _operation_guards(
         self, op: str, left: Node, right: Node, env: Mapping[str, Value]
     ) -> list[Guard]:
         if op == "/":
-            return [Guard("nonzero", e) for e in _entries(self.build(right, env))]
+            return [Guard("divisor", e) for e in _entries(self.build(right, env))]
         if op != "**":
             return []
         exponent = self.build(right, env)
-        if not getattr(exponent, "is_Rational", False) or (exponent.is_Integer and exponent >= 0):
-            return []
-        kind = "nonzero" if exponent.is_Integer else "positive" if exponent < 0 else "nonnegative"
-        return [Guard(kind, e) for e in _entries(self.build(left, env))]
+        if getattr(exponent, "is_Rational", False) and exponent < 0:
+            return [Guard("divisor", e) for e in _entries(self.build(left, env))]
+        return []
 
     def _helper_guards(
         self, helper: Definition, args: tuple[Node, ...], env: Mapping[str, Value]

@@ -66,10 +66,16 @@ RELATIONS = {
 }
 
 
+def _only_where(guard: Guard, where: sp.Basic) -> Guard:
+    if where is sp.true:
+        return guard
+    return Guard(guard.kind, sp.Piecewise((guard.expr, where), (1, True)))
+
+
 @dataclass(frozen=True)
 class Guard:
-    """A condition a formula as written needs to have a value: ``expr`` is ``kind`` (nonzero,
-    positive or nonnegative)."""
+    """A condition a formula as written needs to have a value: ``expr``, a divisor or the
+    argument of a log (``kind``), is not 0."""
 
     kind: str
     expr: sp.Expr
@@ -135,11 +141,12 @@ class Translator:
         raise TypeError(f"not an expression node: {node!r}")
 
     def guards(self, node: Node, env: Mapping[str, sp.Expr] | None = None) -> list[Guard]:
-        """What ``node`` as written needs of its parts to have a value: each divisor is not 0,
-        the argument of each log is positive, of each root not negative. sympy drops some of
-        these while it builds the expression (``Max(0, x)/Max(0, x)`` becomes 1, which has a
-        value where the text has none); a check at points can ask for them again. Parts
-        inside a piecewise branch are left out: they need a value only where it applies."""
+        """What ``node`` as written needs of its parts to have a value: each divisor, and the
+        argument of each log, is not 0 (values on the way may be complex, as everywhere in
+        ankigen, so a log of -1 or a root of -1 is no fault). sympy drops some of these while
+        it builds the expression (``Max(0, x)/Max(0, x)`` becomes 1, which has a value where
+        the text has none); a check at points can ask for them again. A piecewise branch's
+        needs hold only where it applies, a condition's where it is read."""
         env = env or {}
         found: list[Guard] = []
         match node:
@@ -151,9 +158,8 @@ class Translator:
             case Call(kind="function", name=name, args=args):
                 for arg in args:
                     found += self.guards(arg, env)
-                if name in ("log", "ln", "sqrt") and len(args) == 1:
-                    kind = "positive" if name != "sqrt" else "nonnegative"
-                    found.append(Guard(kind, self.expr(args[0], env)))
+                if name in ("log", "ln") and len(args) == 1:
+                    found.append(Guard("log", self.expr(args[0], env)))
             case Call(kind="defined", name=name, args=args):
                 helper = self.definitions[name]
                 values = tuple(self.expr(a, env) for a in args)
@@ -163,22 +169,41 @@ class Translator:
             case Call(args=args):
                 for arg in args:
                     found += self.guards(arg, env)
-        return [g for g in found if g.expr.free_symbols]  # a constant is in its domain or zoo
+            case Piecewise(pieces=pieces):
+                found += self._piecewise_guards(pieces, env)
+        return found
+
+    def _piecewise_guards(
+        self, pieces: tuple[tuple[Node, Condition], ...], env: Mapping[str, sp.Expr]
+    ) -> list[Guard]:
+        """A condition's guards where it is read (every earlier one false), a value's where
+        its branch applies: each as a piecewise that is harmless (1) elsewhere."""
+        found: list[Guard] = []
+        earlier: list[sp.Basic] = []
+        for value, condition in pieces:
+            read = sp.And(*(sp.Not(c) for c in earlier))
+            found += [_only_where(g, read) for g in self._condition_guards(condition, env)]
+            applies = sp.And(read, self.condition(condition, env))
+            found += [_only_where(g, applies) for g in self.guards(value, env)]
+            earlier.append(self.condition(condition, env))
+        return found
+
+    def _condition_guards(self, node: Condition, env: Mapping[str, sp.Expr]) -> list[Guard]:
+        match node:
+            case Compare(operands=operands):
+                return [g for operand in operands for g in self.guards(operand, env)]
+            case BoolOp(values=values):
+                return [g for value in values for g in self._condition_guards(value, env)]
+        return []
 
     def _operation_guards(
         self, op: str, left: Node, right: Node, env: Mapping[str, sp.Expr]
     ) -> list[Guard]:
         if op == "/":
-            return [Guard("nonzero", self.expr(right, env))]
-        if op != "**":
-            return []
-        exponent = self.expr(right, env)
-        if not exponent.is_Rational or (exponent.is_Integer and exponent >= 0):
-            return []
-        if exponent.is_Integer:  # x**-2: a division
-            return [Guard("nonzero", self.expr(left, env))]
-        kind = "positive" if exponent < 0 else "nonnegative"  # x**(1/2), x**(-1/2)
-        return [Guard(kind, self.expr(left, env))]
+            return [Guard("divisor", self.expr(right, env))]
+        if op == "**" and (exponent := self.expr(right, env)).is_Rational and exponent < 0:
+            return [Guard("divisor", self.expr(left, env))]  # x**-2 and x**(-1/2) divide
+        return []
 
     def call(self, node: Call, env: Mapping[str, sp.Expr]) -> sp.Expr:
         args = tuple(self.expr(a, env) for a in node.args)

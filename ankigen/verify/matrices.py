@@ -18,7 +18,7 @@ from sympy.utilities.exceptions import SymPyDeprecationWarning
 from ankigen.expr.matrices import MatrixTranslator
 from ankigen.expr.parse import ExpressionError
 from ankigen.expr.shapes import SCALAR, Shape, describe, layout, shape_of, shapes_by_name
-from ankigen.expr.tree import Compare, Node, variables
+from ankigen.expr.tree import Call, Compare, Node, variables, walk
 from ankigen.records import Rule, Status, Verdict
 from ankigen.verify.matrix_proof import Condition, Env, MatrixProblem, Value, prove_matrix
 
@@ -45,6 +45,10 @@ def prove_matrix_rule(rule: Rule) -> Verdict:
         symbolic_claim=_builder(symbolic, rule.derivative),
         layout=_layout(rule, shapes),
         claim_guards=lambda env: concrete.guards(rule.derivative, env),
+        function_guards=lambda env: concrete.guards(rule.function, env),
+        claim_inverses=sum(
+            isinstance(n, Call) and n.name in ("inv", "det") for n in walk(rule.derivative)
+        ),
     )
     with warnings.catch_warnings():  # sympy's matrix calculus warns about its own internals
         warnings.simplefilter("ignore", SymPyDeprecationWarning)

@@ -61,6 +61,11 @@ class MatrixProblem:
     # What the claim's text needs of each entry to have a value (divisors not 0, ...), built
     # like the claim; those sympy's form no longer needs are checked at every point.
     claim_guards: Callable[[Env], Sequence[Guard]] | None = None
+    function_guards: Callable[[Env], Sequence[Guard]] | None = None  # where nothing is claimed
+    # How many inverses and determinants the claim's text takes: sympy's algebra of symbolic
+    # size cancels inv(M) @ M and det(M)/det(M) even where M is singular at every large size
+    # (M = X @ X.T for X of 3 columns), so a symbolic claim with fewer is no proof for all sizes.
+    claim_inverses: int = 0
 
 
 @dataclass(frozen=True)

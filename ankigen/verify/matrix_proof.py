@@ -191,6 +191,9 @@ def _all_sizes(problem: MatrixProblem, settings: Sequence[Setting]) -> bool:
     env = {n: _symbolic(n, s, dims, settings[0].env[n]) for n, s in problem.shapes.items()}
     try:
         function, claim = problem.symbolic_function(env), problem.symbolic_claim(env)
+        kept = sum(isinstance(n, sp.Inverse | sp.Determinant) for n in sp.preorder_traversal(claim))
+        if kept < problem.claim_inverses:
+            return False  # sympy cancelled an inverse it cannot know exists at every size
         if getattr(function, "shape", None) == (1, 1):
             function = sp.Trace(function)  # sympy differentiates a trace; a 1×1 product, not always
         derivative = _sympy_derivative(function, env[problem.variable])

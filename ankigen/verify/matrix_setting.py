@@ -42,6 +42,7 @@ class Setting:
     filters: tuple[tuple[sp.Basic, str], ...]  # every condition, with its text, over ...
     unflagged: Mapping[sp.Symbol, sp.Symbol]  # ... the symbols without sign assumptions
     written: tuple[Guard, ...] = ()  # what the claim's text needs and sympy's form does not
+    function_written: tuple[Guard, ...] = ()  # ... and the function's
 
     @cached_property
     def rational(self) -> bool:
@@ -203,9 +204,20 @@ def setting_at(problem: MatrixProblem, sizes: dict[str, int]) -> Setting:
         )
     }
     written = dropped(problem.claim_guards(env), claim) if problem.claim_guards else ()
+    guards = problem.function_guards(env) if problem.function_guards else ()
     empty = sp.ImmutableMatrix(0, 0, [])
     return Setting(
-        sizes, env, function, claim, empty, eliminated, drawn, tuple(filters), unflagged, written
+        sizes,
+        env,
+        function,
+        claim,
+        empty,
+        eliminated,
+        drawn,
+        tuple(filters),
+        unflagged,
+        written,
+        dropped(guards, function),
     )
 
 

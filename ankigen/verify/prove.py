@@ -94,7 +94,8 @@ def _prove_scalar(rule: Rule) -> Verdict:
         return Verdict(rule.id, Status.INVALID, problem)
     truth = sp.diff(function, variable)
 
-    refuter = Refuter(rule, claim, truth, function, translate.guards(rule.derivative))
+    guards = translate.guards(rule.derivative), translate.guards(rule.function)
+    refuter = Refuter(rule, claim, truth, function, *guards)
     problem = refuter.undefined_everywhere()
     if problem:
         return Verdict(rule.id, Status.INVALID, problem)

@@ -81,6 +81,7 @@ class Refuter:
         truth: sp.Expr,
         function: sp.Expr,
         guards: Sequence[Guard] = (),
+        function_guards: Sequence[Guard] = (),
     ) -> None:
         exprs = (claim, truth, function)
         applied = set().union(*(e.atoms(sp.core.function.AppliedUndef) for e in exprs))
@@ -92,9 +93,13 @@ class Refuter:
         if stand_ins:  # g(x) becomes a concrete function, and Derivative(g(x), x) its derivative
             exprs = tuple(e.subs(stand_ins).doit() for e in exprs)
             guards = [Guard(g.kind, g.expr.subs(stand_ins).doit()) for g in guards]
+            function_guards = [
+                Guard(g.kind, g.expr.subs(stand_ins).doit()) for g in function_guards
+            ]
         self.claim, self.truth, self.function = exprs
-        # what the claim's text needs to have a value, and sympy's form of it does not
+        # what the texts need to have a value, and sympy's forms of them do not
         self.written = dropped(guards, self.claim)
+        self.function_written = dropped(function_guards, self.function)
         symbols = self.claim.free_symbols | self.truth.free_symbols | self.function.free_symbols
         self.domain = Domain(sorted(symbols, key=str), rule.assumptions)
         self.variable = next((s for s in symbols if s.name == rule.variable), None)
@@ -225,6 +230,8 @@ class Refuter:
         ties = want.ties | got.ties
         if ties and not self._flat(point, ties):
             return None  # on a kink the claim may say anything (or nothing)
+        if broken(self.function_written, point, PRECISION) is not None:
+            return None  # the function as written has no value here: nothing is claimed
         self.compared += 1
         unwritten = broken(self.written, point, PRECISION)
         if unwritten is not None and want.value is not None:
@@ -267,7 +274,13 @@ class Refuter:
         got = evaluate(self.claim, point, PRECISION)
         if (ties | got.ties) and not self._flat(point, ties | got.ties):
             return None
+        if broken(self.function_written, point, PRECISION) is not None:
+            return None
         self.compared += 1
+        unwritten = broken(self.written, point, PRECISION)
+        if unwritten is not None:
+            message = self._message(point, None, slopes[1], from_values=True)
+            return f"{message} (as written, the claim {unwritten})"
         if _agree(got.value, slopes[1], _SMOOTH):
             self.tested.append(point)
             return None

@@ -1,67 +1,101 @@
 """The claim as written: where its text has no value although sympy's form of it has one.
 
-sympy simplifies while it builds an expression: ``Max(0, x)/Max(0, x)`` becomes 1,
-``exp(log(x))`` becomes x, ``sqrt(x)**2`` becomes x. The text has no value where such a divisor
-is 0, or such a log's or root's argument is out of its domain, and a claim with no value where
-the derivative has one is wrong there, however sympy wrote it. The translator lists what the
-text needs (:class:`~ankigen.expr.symbolic.Guard`); what sympy's form still needs itself is
-left to the comparison (the form has no value there either), and the rest is checked at every
-point compared.
+sympy simplifies while it builds an expression: ``Max(0, x)/Max(0, x)`` becomes 1 and
+``log(x)/log(x)`` becomes 1. The text has no value where such a divisor, or the argument of such
+a log, is 0, and a claim with no value where the derivative has one is wrong there, however
+sympy wrote it. (Values on the way may be complex, as everywhere in ankigen: ``exp(log(x))`` is
+x at x = -1 too, so it asks nothing of x but x != 0.) The translator lists what the text needs
+(:class:`~ankigen.expr.symbolic.Guard`; a branch's needs only where the branch applies); what
+sympy's form still needs itself is left to the comparison (the form has no value there either),
+and the rest is checked at every point compared. The function is read the same way: where its
+text has no value, the claim may say anything.
+
+A guard fails only clearly: at a value of exactly 0, or one within noise of 0 at 50 digits that
+stays so at 2500 (as :mod:`~ankigen.verify.numeric` decides ties); a value on a kink (a tie that
+goes away beside the point) says nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import mpmath
 import sympy as sp
 
 from ankigen.expr.symbolic import Guard
-from ankigen.verify.numeric import evaluate
+from ankigen.verify.numeric import TIE_DIGITS, Value, evaluate
 from ankigen.verify.regions import Point
 
 _WORDS = {
-    "nonzero": "divides by {expr}, which is 0 there",
-    "positive": "takes the log of {expr}, which is not positive there",
-    "nonnegative": "takes a root of {expr}, which is negative there",
+    "divisor": "divides by {expr}, which is 0 there",
+    "log": "takes the log of {expr}, which is 0 there",
 }
+_NEIGHBOURS = (sp.Rational(1, 10**9), sp.Rational(1, 10**3))  # as the refuter's, relative
+_SHOWN = 120  # characters of a guard's expression in a message
 
 
-def dropped(guards: Sequence[Guard], form: sp.Expr) -> tuple[Guard, ...]:
-    """The guards that sympy's ``form`` of the text no longer enforces by itself."""
+def dropped(guards: Sequence[Guard], form: sp.Basic) -> tuple[Guard, ...]:
+    """The guards that sympy's ``form`` of the text (an expression or a matrix of them) no
+    longer enforces by itself."""
     return tuple(dict.fromkeys(g for g in guards if not _kept(g, form)))
 
 
-def _kept(guard: Guard, form: sp.Expr) -> bool:
-    """Whether ``form`` still divides by, takes the log of, or a root of ``guard.expr`` as the
-    guard asks, so that it has no value where the guard fails."""
+def _kept(guard: Guard, form: sp.Basic) -> bool:
+    """Whether ``form`` still divides by, or takes the log of, ``guard.expr`` where that always
+    counts (not inside a piecewise branch, which may not apply), so that it has no value where
+    the guard fails."""
     expr = guard.expr
-    if any(log.args[0] == expr for log in form.atoms(sp.log)):
-        return True  # a log's argument must be positive, which is more than any guard asks
-    powers = [p.exp for p in form.atoms(sp.Pow) if p.base == expr]
-    if guard.kind == "nonzero":
-        return any(e.is_negative for e in powers)
-    if guard.kind == "positive":
-        return any(e.is_negative and not e.is_integer for e in powers)
-    return any(not e.is_integer for e in powers)
+    return any(
+        (isinstance(n, sp.log) and n.args[0] == expr)
+        or (isinstance(n, sp.Pow) and n.base == expr and n.exp.is_negative)
+        for n in _always_evaluated(form)
+    )
+
+
+def _always_evaluated(form: sp.Basic) -> Iterator[sp.Basic]:
+    stack = list(form) if isinstance(form, sp.MatrixBase) else [form]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sp.Piecewise):
+            continue
+        yield node
+        stack.extend(node.args)
 
 
 def broken(guards: Sequence[Guard], point: Point, digits: int) -> str | None:
-    """Why the text has no value at ``point`` (a guard that fails there, clearly: on a kink,
-    or where a value is noise around 0, nothing is said), or None."""
-    if not guards:
-        return None
+    """Why the text has no value at ``point``: the first guard that fails there clearly (see
+    the module's docstring), in words; None if none does."""
     for guard in guards:
-        found = evaluate(guard.expr, point, digits)
-        value = found.value
-        if value is None or found.ties or found.too_large:
-            continue  # no value of its own (an inner guard says why) or on a kink
-        noise = mpmath.mpf(10) ** (found.magnitude + 15 - digits)
-        fails = {
-            "nonzero": value == 0,
-            "positive": value == 0 or value < -noise,
-            "nonnegative": value < -noise,
-        }[guard.kind]
-        if fails:
-            return _WORDS[guard.kind].format(expr=guard.expr)
+        if _fails(guard, point, digits):
+            shown = str(guard.expr)
+            shown = shown if len(shown) <= _SHOWN else shown[: _SHOWN - 1] + "…"
+            return _WORDS[guard.kind].format(expr=shown)
     return None
+
+
+def _fails(guard: Guard, point: Point, digits: int) -> bool:
+    found = evaluate(guard.expr, point, digits)
+    if found.value is None or found.too_large:
+        return False  # no value of its own (an inner guard says why), or beyond any size
+    if found.ties and not _flat(guard.expr, point, found.ties, digits):
+        return False  # on a kink
+    if not _near_zero(found, digits):
+        return False
+    found = evaluate(guard.expr, point, TIE_DIGITS)  # noise, or 0?
+    return found.value is not None and _near_zero(found, TIE_DIGITS)
+
+
+def _near_zero(found: Value, digits: int) -> bool:
+    assert found.value is not None
+    return bool(abs(found.value) <= mpmath.mpf(10) ** (found.magnitude + 15 - digits))
+
+
+def _flat(expr: sp.Expr, point: Point, ties: frozenset[sp.Basic], digits: int) -> bool:
+    """Whether the ties met at ``point`` are met beside it too (an equality that holds on a
+    region, such as Min(0, x - |x|) = 0 for x > 0), not only there (a kink)."""
+    for step in _NEIGHBOURS:
+        for direction in (1, -1):
+            near = {s: v + direction * step * (abs(v) + 1) for s, v in point.items()}
+            if evaluate(expr, near, digits).ties != ties:
+                return False
+    return True
