@@ -36,20 +36,17 @@ _SHOWN = 120  # characters of a guard's expression in a message
 
 def dropped(guards: Sequence[Guard], form: sp.Basic) -> tuple[Guard, ...]:
     """The guards that sympy's ``form`` of the text (an expression or a matrix of them) no
-    longer enforces by itself."""
-    return tuple(dict.fromkeys(g for g in guards if not _kept(g, form)))
-
-
-def _kept(guard: Guard, form: sp.Basic) -> bool:
-    """Whether ``form`` still divides by, or takes the log of, ``guard.expr`` where that always
-    counts (not inside a piecewise branch, which may not apply), so that it has no value where
-    the guard fails."""
-    expr = guard.expr
-    return any(
-        (isinstance(n, sp.log) and n.args[0] == expr)
-        or (isinstance(n, sp.Pow) and n.base == expr and n.exp.is_negative)
-        for n in _always_evaluated(form)
-    )
+    longer enforces by itself: those whose expression it no longer divides by, or takes the
+    log of, where that always counts (not inside a piecewise branch, which may not apply)."""
+    if not guards:
+        return ()
+    kept = set()
+    for node in _always_evaluated(form):
+        if isinstance(node, sp.log):
+            kept.add(node.args[0])
+        elif isinstance(node, sp.Pow) and node.exp.is_negative:
+            kept.add(node.base)
+    return tuple(dict.fromkeys(g for g in guards if g.expr not in kept))
 
 
 def _always_evaluated(form: sp.Basic) -> Iterator[sp.Basic]:
