@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 import sympy as sp
 
 from ankigen.expr.shapes import SCALAR, Shape
-from ankigen.expr.symbolic import FUNCTIONS, RELATIONS, Guard
+from ankigen.expr.symbolic import FUNCTIONS, RELATIONS, Guard, guards_of
 from ankigen.expr.tree import (
     BinOp,
     Call,
@@ -95,37 +95,12 @@ class MatrixTranslator:
 
     def guards(self, node: Node, env: Mapping[str, Value]) -> list[Guard]:
         """What ``node`` as written needs of each entry to have a value (see
-        :meth:`ankigen.expr.symbolic.Translator.guards`): divisors and the arguments of logs
-        not 0, entry by entry, helpers included."""
-        found: list[Guard] = []
-        match node:
-            case Neg(operand=operand) | Transpose(operand=operand):
-                found += self.guards(operand, env)
-            case BinOp(op=op, left=left, right=right):
-                found += self.guards(left, env) + self.guards(right, env)
-                found += self._operation_guards(op, left, right, env)
-            case Call(kind="function", name=name, args=args):
-                for arg in args:
-                    found += self.guards(arg, env)
-                if name in ("log", "ln") and len(args) == 1:
-                    found += [Guard("log", e) for e in _entries(self.build(args[0], env))]
-            case Call(kind="defined", name=name, args=args):
-                for arg in args:
-                    found += self.guards(arg, env)
-                found += self._helper_guards(self.definitions[name], args, env)
-        return found
-
-    def _operation_guards(
-        self, op: str, left: Node, right: Node, env: Mapping[str, Value]
-    ) -> list[Guard]:
-        if op == "/":
-            return [Guard("divisor", e) for e in _entries(self.build(right, env))]
-        if op != "**":
-            return []
-        exponent = self.build(right, env)
-        if getattr(exponent, "is_Rational", False) and exponent < 0:
-            return [Guard("divisor", e) for e in _entries(self.build(left, env))]
-        return []
+        :func:`ankigen.expr.symbolic.guards_of`), helpers entry by entry."""
+        return guards_of(
+            node,
+            lambda part: _entries(self.build(part, env)),
+            lambda call: self._helper_guards(self.definitions[call.name], call.args, env),
+        )
 
     def _helper_guards(
         self, helper: Definition, args: tuple[Node, ...], env: Mapping[str, Value]

@@ -26,6 +26,7 @@ from ankigen.expr.tree import (
     Node,
     Num,
     Piecewise,
+    Transpose,
     TrueCond,
     Var,
 )
@@ -64,6 +65,46 @@ RELATIONS = {
     "==": sp.Eq,
     "!=": sp.Ne,
 }
+
+
+def guards_of(
+    node: Node,
+    entries: Callable[[Node], list[sp.Expr]],
+    helper: Callable[[Call], list[Guard]],
+    piecewise: Callable[[tuple[tuple[Node, Condition], ...]], list[Guard]] = lambda _: [],
+) -> list[Guard]:
+    """What ``node`` as written needs to have a value, the walk both translators share: each
+    divisor, and the argument of each log, is not 0 (values on the way may be complex, as
+    everywhere in ankigen, so a log or a root of -1 is no fault). sympy drops some of these
+    while it builds the expression (``Max(0, x)/Max(0, x)`` becomes 1, which has a value where
+    the text has none); a check at points can ask for them again. ``entries`` gives a part's
+    value entry by entry (one entry for a scalar); ``helper`` and ``piecewise`` give the needs
+    of a helper's body and of a piecewise's branches."""
+
+    def inside(*parts: Node) -> list[Guard]:
+        return [g for part in parts for g in guards_of(part, entries, helper, piecewise)]
+
+    match node:
+        case Neg(operand=operand) | Transpose(operand=operand):
+            return inside(operand)
+        case BinOp(op="/", left=left, right=right):
+            return inside(left, right) + [Guard("divisor", e) for e in entries(right)]
+        case BinOp(op="**", left=left, right=right):
+            (exponent,) = entries(right)  # the shapes allow a scalar power only
+            negative = getattr(exponent, "is_Rational", False) and exponent < 0
+            divisors = [Guard("divisor", e) for e in entries(left)] if negative else []
+            return inside(left, right) + divisors  # x**-2 and x**(-1/2) divide
+        case BinOp(left=left, right=right):
+            return inside(left, right)
+        case Call(kind="function", name="log" | "ln", args=(argument,)):
+            return inside(argument) + [Guard("log", e) for e in entries(argument)]
+        case Call(kind="defined", args=args):
+            return inside(*args) + helper(node)
+        case Call(args=args):
+            return inside(*args)
+        case Piecewise(pieces=pieces):
+            return piecewise(pieces)
+    return []
 
 
 def _only_where(guard: Guard, where: sp.Basic) -> Guard:
@@ -141,37 +182,21 @@ class Translator:
         raise TypeError(f"not an expression node: {node!r}")
 
     def guards(self, node: Node, env: Mapping[str, sp.Expr] | None = None) -> list[Guard]:
-        """What ``node`` as written needs of its parts to have a value: each divisor, and the
-        argument of each log, is not 0 (values on the way may be complex, as everywhere in
-        ankigen, so a log of -1 or a root of -1 is no fault). sympy drops some of these while
-        it builds the expression (``Max(0, x)/Max(0, x)`` becomes 1, which has a value where
-        the text has none); a check at points can ask for them again. A piecewise branch's
-        needs hold only where it applies, a condition's where it is read."""
+        """What ``node`` as written needs of its parts to have a value (see :func:`guards_of`);
+        a piecewise branch's needs hold only where it applies, a condition's where it is
+        read."""
         env = env or {}
-        found: list[Guard] = []
-        match node:
-            case Neg(operand=operand):
-                found += self.guards(operand, env)
-            case BinOp(op=op, left=left, right=right):
-                found += self.guards(left, env) + self.guards(right, env)
-                found += self._operation_guards(op, left, right, env)
-            case Call(kind="function", name=name, args=args):
-                for arg in args:
-                    found += self.guards(arg, env)
-                if name in ("log", "ln") and len(args) == 1:
-                    found.append(Guard("log", self.expr(args[0], env)))
-            case Call(kind="defined", name=name, args=args):
-                helper = self.definitions[name]
-                values = tuple(self.expr(a, env) for a in args)
-                for arg in args:
-                    found += self.guards(arg, env)
-                found += self.guards(helper.body, dict(zip(helper.params, values, strict=True)))
-            case Call(args=args):
-                for arg in args:
-                    found += self.guards(arg, env)
-            case Piecewise(pieces=pieces):
-                found += self._piecewise_guards(pieces, env)
-        return found
+        return guards_of(
+            node,
+            lambda part: [self.expr(part, env)],
+            lambda call: self._helper_guards(call, env),
+            lambda pieces: self._piecewise_guards(pieces, env),
+        )
+
+    def _helper_guards(self, call: Call, env: Mapping[str, sp.Expr]) -> list[Guard]:
+        helper = self.definitions[call.name]
+        values = tuple(self.expr(a, env) for a in call.args)
+        return self.guards(helper.body, dict(zip(helper.params, values, strict=True)))
 
     def _piecewise_guards(
         self, pieces: tuple[tuple[Node, Condition], ...], env: Mapping[str, sp.Expr]
@@ -194,15 +219,6 @@ class Translator:
                 return [g for operand in operands for g in self.guards(operand, env)]
             case BoolOp(values=values):
                 return [g for value in values for g in self._condition_guards(value, env)]
-        return []
-
-    def _operation_guards(
-        self, op: str, left: Node, right: Node, env: Mapping[str, sp.Expr]
-    ) -> list[Guard]:
-        if op == "/":
-            return [Guard("divisor", self.expr(right, env))]
-        if op == "**" and (exponent := self.expr(right, env)).is_Rational and exponent < 0:
-            return [Guard("divisor", self.expr(left, env))]  # x**-2 and x**(-1/2) divide
         return []
 
     def call(self, node: Call, env: Mapping[str, sp.Expr]) -> sp.Expr:
