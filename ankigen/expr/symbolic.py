@@ -208,9 +208,9 @@ class Translator:
         for value, condition in pieces:
             read = sp.And(*(sp.Not(c) for c in earlier))
             found += [_only_where(g, read) for g in self._condition_guards(condition, env)]
-            applies = sp.And(read, self.condition(condition, env))
-            found += [_only_where(g, applies) for g in self.guards(value, env)]
             earlier.append(self.condition(condition, env))
+            applies = sp.And(read, earlier[-1])
+            found += [_only_where(g, applies) for g in self.guards(value, env)]
         return found
 
     def _condition_guards(self, node: Condition, env: Mapping[str, sp.Expr]) -> list[Guard]:

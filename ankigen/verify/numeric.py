@@ -58,9 +58,7 @@ class Value:
 def evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> Value:
     """The value of ``expr`` at ``point``, computed with ``digits`` significant digits, or with
     :data:`TIE_DIGITS` when a tie was met (so the ties reported are ties at that precision)."""
-    value = _evaluate(expr, point, digits)
-    if value.ties and digits < TIE_DIGITS:
-        return _evaluate(expr, point, TIE_DIGITS)
+    (value,) = evaluate_together((expr,), point, digits)
     return value
 
 
@@ -108,10 +106,8 @@ def constant_sign(expr: sp.Basic) -> int | None:
 
 
 def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Rational], digits: int) -> Value:
-    walk = _Walk(point, digits)
-    with mpmath.workdps(digits):
-        value, too_large = _value_in(walk, expr)
-    return Value(value, frozenset(walk.ties), walk.magnitude, too_large)
+    (value,) = _evaluate_together((expr,), point, digits)
+    return value
 
 
 def _value_in(walk: _Walk, expr: sp.Basic) -> tuple[mpmath.mpf | None, bool]:

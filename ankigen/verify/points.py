@@ -22,6 +22,7 @@ SAMPLE_VALUES = (
     Fraction(7, 5), Fraction(-11, 4), Fraction(5, 3), Fraction(13, 7), Fraction(-2, 9),
 )  # fmt: skip
 SPREAD_POINTS = 24  # seeded points across scales, after the proof
+NEIGHBOUR_STEPS = (sp.Rational(1, 10**9), sp.Rational(1, 10**3))  # relative, near and farther
 SPREAD_EXPONENTS = (-3, 3)  # |value| from 10**-3 to 10**3
 
 
@@ -93,3 +94,13 @@ def far_points(domain: Domain) -> Iterator[Point]:
     for size in (10**6, 10**12):
         for sign in (1, -1):
             yield {s: domain.place(s, sp.Rational(sign * size)) for s in domain.symbols}
+
+
+def neighbours(point: Point) -> Iterator[Point]:
+    """The points beside ``point`` that tell a kink from an equality holding on a region: each
+    coordinate moved by 10**-9 and by 10**-3 of its size (plus 1), both ways. A tie that goes
+    away there is a kink (a root of high order such as (x - 2)**5's is a tie 10**-9 away, but
+    not 10**-3 away)."""
+    for step in NEIGHBOUR_STEPS:
+        for direction in (1, -1):
+            yield {s: v + direction * step * (abs(v) + 1) for s, v in point.items()}

@@ -27,6 +27,7 @@ from ankigen.verify.points import (
     SPREAD_EXPONENTS,
     Domain,
     far_points,
+    neighbours,
     sample_points,
     spread_points,
 )
@@ -51,7 +52,6 @@ _STAND_IN_TEXT = (
     "1/(x**2 + 1) + 1",
     "exp(-x) + x**2",
 )
-_NEIGHBOURS = (sp.Rational(1, 10**9), sp.Rational(1, 10**3))  # relative steps to neighbours
 _MAX_DIGITS = 5000  # a disagreement that needs more digits to confirm cannot be checked
 _SCAN_POINTS = 300  # points scanned for one inside a region that no other point reached
 _SCAN_KEPT = 3  # of those inside, how many are compared
@@ -92,10 +92,10 @@ class Refuter:
         self.rule = rule
         if stand_ins:  # g(x) becomes a concrete function, and Derivative(g(x), x) its derivative
             exprs = tuple(e.subs(stand_ins).doit() for e in exprs)
-            guards = [Guard(g.kind, g.expr.subs(stand_ins).doit()) for g in guards]
-            function_guards = [
-                Guard(g.kind, g.expr.subs(stand_ins).doit()) for g in function_guards
-            ]
+            guards, function_guards = (
+                [Guard(g.kind, g.expr.subs(stand_ins).doit()) for g in needs]
+                for needs in (guards, function_guards)
+            )
         self.claim, self.truth, self.function = exprs
         # what the texts need to have a value, and sympy's forms of them do not
         self.written = dropped(guards, self.claim)
@@ -286,22 +286,13 @@ class Refuter:
             return None
         return self._message(point, got.value, slopes[1], from_values=True)
 
-    def _neighbours(self, point: Point, step: sp.Rational) -> list[Point]:
-        return [
-            {s: v + direction * step * (abs(v) + 1) for s, v in point.items()}
-            for direction in (1, -1)
-        ]
-
     def _flat(self, point: Point, ties: frozenset[sp.Basic]) -> bool:
         """Whether the ties at ``point`` hold at its neighbours too, near and not so near (a set
-        where an equality holds) rather than only there (a kink; a root of high order such as
-        (x - 2)**5's is a tie 10**-9 away, but not 10**-3 away)."""
-        for step in _NEIGHBOURS:
-            for near in self._neighbours(point, step):
-                seen = evaluate_together(self.compared_pair, near, PRECISION)[0].ties
-                if seen != ties:
-                    return False
-        return True
+        where an equality holds) rather than only there (a kink; see :func:`neighbours`)."""
+        return all(
+            evaluate_together(self.compared_pair, near, PRECISION)[0].ties == ties
+            for near in neighbours(point)
+        )
 
     def untested(self, regions: Sequence[Region]) -> str | None:
         """A region of the case split that no compared point lies in, described; None if every

@@ -24,13 +24,13 @@ import sympy as sp
 
 from ankigen.expr.symbolic import Guard
 from ankigen.verify.numeric import TIE_DIGITS, Value, evaluate
+from ankigen.verify.points import neighbours
 from ankigen.verify.regions import Point
 
 _WORDS = {
     "divisor": "divides by {expr}, which is 0 there",
     "log": "takes the log of {expr}, which is 0 there",
 }
-_NEIGHBOURS = (sp.Rational(1, 10**9), sp.Rational(1, 10**3))  # as the refuter's, relative
 _SHOWN = 120  # characters of a guard's expression in a message
 
 
@@ -90,9 +90,4 @@ def _near_zero(found: Value, digits: int) -> bool:
 def _flat(expr: sp.Expr, point: Point, ties: frozenset[sp.Basic], digits: int) -> bool:
     """Whether the ties met at ``point`` are met beside it too (an equality that holds on a
     region, such as Min(0, x - |x|) = 0 for x > 0), not only there (a kink)."""
-    for step in _NEIGHBOURS:
-        for direction in (1, -1):
-            near = {s: v + direction * step * (abs(v) + 1) for s, v in point.items()}
-            if evaluate(expr, near, digits).ties != ties:
-                return False
-    return True
+    return all(evaluate(expr, near, digits).ties == ties for near in neighbours(point))
