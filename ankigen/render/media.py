@@ -10,8 +10,9 @@ that shows it (a formula is never left as raw LaTeX), and nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from ankigen.errors import CatalogueError, Problem
 from ankigen.expr.tree import variables
@@ -20,6 +21,9 @@ from ankigen.plumbing.cache import Cache
 from ankigen.records import MediaFile, Progress, RenderedNote, Rule
 from ankigen.render import mathsvg, plot_media
 from ankigen.render.mathsvg import Formula, MathRenderError, RenderedMath
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,8 @@ def draw_plots(
     The cache is asked once, here; the workers only draw (``timeout`` seconds each) and the
     images they return are kept in the cache here."""
     wanted = [rule for rule in rules if plot_media.wants_plot(rule)]
-    images: dict[str, plot_media.PlotImage | None] = {}
-    missing = []
-    for rule in wanted:
-        cached = plot_media.from_cache(rule, cache) if cache is not None else None
-        if cached is None:
-            missing.append(rule)
-        else:
-            images[rule.id] = cached
+    cached, missing = _asked(wanted, cache, plot_media.from_cache)
+    images: dict[str, plot_media.PlotImage | None] = {r.id: i for r, i in cached.items()}
     warnings: list[Problem] = []
     progress.stage("plotting", len(missing))
 
@@ -165,14 +163,8 @@ def typeset_formulas(
 ) -> dict[Formula, RenderedMath | str]:
     """Each formula's image, from the cache or typeset in the worker pool (and cached), or the
     reason it could not be typeset."""
-    found: dict[Formula, RenderedMath | str] = {}
-    missing = []
-    for formula in formulas:
-        cached = mathsvg.from_cache(formula, cache) if cache is not None else None
-        if cached is None:
-            missing.append(formula)
-        else:
-            found[formula] = cached
+    cached, missing = _asked(formulas, cache, mathsvg.from_cache)
+    found: dict[Formula, RenderedMath | str] = dict(cached)
     progress.stage("typesetting", len(missing))
     if missing:
         mathsvg.warm_up()  # once here, so that the forked workers start with ziamath loaded
@@ -198,6 +190,22 @@ def _typeset(formula: Formula) -> RenderedMath | str:
         return mathsvg.typeset(formula)
     except MathRenderError as error:
         return error.reason
+
+
+def _asked(
+    items: Sequence[K], cache: Cache | None, read: Callable[[K, Cache], V | None]
+) -> tuple[dict[K, V], list[K]]:
+    """What the cache holds of ``items``, by item, and the items it does not hold (all of
+    them without a cache), in their order."""
+    found: dict[K, V] = {}
+    missing = []
+    for item in items:
+        cached = read(item, cache) if cache is not None else None
+        if cached is None:
+            missing.append(item)
+        else:
+            found[item] = cached
+    return found, missing
 
 
 def _short(latex: str, limit: int = 80) -> str:
